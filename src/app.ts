@@ -1,0 +1,147 @@
+import "reflect-metadata";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import express from "express";
+import { GraphQLError } from "graphql";
+import type { DataSource } from "typeorm";
+import { TokenVerifier } from "./auth/viewer";
+import type { Config } from "./config";
+import { createDataSource } from "./db/data-source";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres";
+import { AppError } from "./errors";
+import type { Context } from "./graphql/context";
+import { buildAppSchema } from "./graphql/schema";
+import { errorMiddleware } from "./http/error-middleware";
+import { healthRouter } from "./http/health.router";
+import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
+
+export interface AppOptions {
+  logger?: Logger;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly httpServer: http.Server;
+  /** Available after start(). */
+  readonly dataSource: DataSource;
+  /** `http://host:port` once listening (the real port when PORT=0). */
+  readonly url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds every part from the config; nothing happens until start(). */
+export function createApp(config: Config, options: AppOptions = {}): App {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const expressApp = express();
+  const httpServer = http.createServer(expressApp);
+  const tokens = new TokenVerifier(config.jwtSecret);
+  let dataSource: DataSource | undefined;
+  let embedded: EmbeddedPostgres | undefined;
+  let apollo: ApolloServer<Context> | undefined;
+  let state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
+
+  expressApp.disable("x-powered-by");
+  expressApp.use(healthRouter(() => dataSource));
+
+  async function connectDatabase(): Promise<DataSource> {
+    let url = config.databaseUrl;
+    if (url === undefined) {
+      embedded = await startEmbeddedPostgres(config.dataDir);
+      url = embedded.url;
+      logger.info({ dataDir: config.dataDir }, "database: embedded PostgreSQL (PGlite), no DATABASE_URL set");
+    } else {
+      logger.info({ database: describeDatabaseUrl(url) }, "database: PostgreSQL from DATABASE_URL");
+    }
+    const ds = createDataSource({ url, poolSize: embedded ? 4 : 10 });
+    await ds.initialize();
+    if (config.migrateOnStart) {
+      const ran = await ds.runMigrations({ transaction: "each" });
+      if (ran.length > 0) logger.info({ migrations: ran.map((m) => m.name) }, "migrations applied");
+    }
+    return ds;
+  }
+
+  async function startGraphQL(ds: DataSource): Promise<void> {
+    const schema = await buildAppSchema();
+    apollo = new ApolloServer<Context>({
+      schema,
+      plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+      // Our own SIGTERM handler stops everything in order (Apollo's would race it and hang).
+      stopOnTerminationSignals: false,
+    });
+    await apollo.start();
+    expressApp.use(
+      "/graphql",
+      express.json({ limit: "1mb" }),
+      expressMiddleware(apollo, {
+        context: async ({ req }) => {
+          try {
+            return { viewer: await tokens.verify(req.headers.authorization), dataSource: ds, logger };
+          } catch (error) {
+            if (error instanceof AppError) {
+              throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.status } } });
+            }
+            throw error;
+          }
+        },
+      }),
+    );
+  }
+
+  const app: App = {
+    config,
+    logger,
+    httpServer,
+    get dataSource(): DataSource {
+      if (!dataSource) throw new Error("app not started");
+      return dataSource;
+    },
+    get url(): string {
+      const address = httpServer.address() as AddressInfo | null;
+      if (!address) throw new Error("app not listening");
+      const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      return `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${address.port}`;
+    },
+    async start() {
+      if (state !== "new") throw new Error(`cannot start an app that is ${state}`);
+      state = "starting";
+      try {
+        dataSource = await connectDatabase();
+        await startGraphQL(dataSource);
+        expressApp.use(errorMiddleware(logger));
+        await new Promise<void>((resolve, reject) => {
+          httpServer.once("error", reject);
+          httpServer.listen(config.port, config.host, () => {
+            httpServer.off("error", reject);
+            resolve();
+          });
+        });
+      } catch (error) {
+        await app.stop();
+        throw error;
+      }
+      state = "started";
+      if (tokens.open) logger.warn("JWT_SECRET is not set: the GraphQL API is OPEN to anyone (development only)");
+      if (config.managementTokens.length === 0) {
+        logger.warn("SMARTCAR_MANAGEMENT_TOKEN is not set: webhook deliveries are accepted UNSIGNED (development only)");
+      }
+      logger.info({ url: app.url }, "fleetgraph listening");
+    },
+    async stop() {
+      if (state === "stopping" || state === "stopped") return;
+      state = "stopping";
+      // Apollo's drain plugin stops accepting requests and waits for in-flight ones.
+      if (apollo) await apollo.stop();
+      else if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
+      if (dataSource?.isInitialized) await dataSource.destroy();
+      await embedded?.stop();
+      state = "stopped";
+    },
+  };
+  return app;
+}

@@ -1,0 +1,55 @@
+import { errors, jwtVerify } from "jose";
+import { Unauthenticated } from "../errors";
+
+/**
+ * Who is asking. `admin` sees everything; `user` sees only vehicles whose Smartcar user id is theirs;
+ * `open` is the development mode without JWT_SECRET, which sees everything too.
+ */
+export type Viewer =
+  | { readonly kind: "admin"; readonly subject: string | undefined; readonly expiresAt: Date | undefined }
+  | { readonly kind: "user"; readonly userId: string; readonly expiresAt: Date | undefined }
+  | { readonly kind: "open" };
+
+/** The Smartcar user id a viewer is limited to, or undefined when it may see every vehicle. */
+export function scopeOf(viewer: Viewer): string | undefined {
+  return viewer.kind === "user" ? viewer.userId : undefined;
+}
+
+/** True when the viewer may see data of the vehicle owned by `ownerUserId`. */
+export function canSee(viewer: Viewer, ownerUserId: string | null | undefined): boolean {
+  return viewer.kind !== "user" || viewer.userId === ownerUserId;
+}
+
+export class TokenVerifier {
+  private readonly key: Uint8Array | undefined;
+
+  constructor(secret: string | undefined) {
+    this.key = secret === undefined ? undefined : new TextEncoder().encode(secret);
+  }
+
+  /** Whether the API is open (no JWT_SECRET, development only). */
+  get open(): boolean {
+    return this.key === undefined;
+  }
+
+  /**
+   * Verifies an `Authorization` value (`Bearer <JWT>`, HS256 only, `exp` enforced). Throws
+   * Unauthenticated for a missing, malformed, forged, expired or `alg: none` token.
+   */
+  async verify(authorization: string | undefined | null): Promise<Viewer> {
+    if (this.key === undefined) return { kind: "open" };
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+    if (!match) throw new Unauthenticated("missing bearer token");
+    try {
+      const { payload } = await jwtVerify(match[1], this.key, { algorithms: ["HS256"] });
+      const expiresAt = typeof payload.exp === "number" ? new Date(payload.exp * 1000) : undefined;
+      if (payload.role === "admin") return { kind: "admin", subject: payload.sub, expiresAt };
+      if (typeof payload.sub !== "string" || payload.sub === "") throw new Unauthenticated("token has no sub claim");
+      return { kind: "user", userId: payload.sub, expiresAt };
+    } catch (error) {
+      if (error instanceof Unauthenticated) throw error;
+      if (error instanceof errors.JWTExpired) throw new Unauthenticated("token expired");
+      throw new Unauthenticated("invalid token");
+    }
+  }
+}

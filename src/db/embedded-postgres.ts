@@ -1,0 +1,30 @@
+import fs from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+
+export interface EmbeddedPostgres {
+  /** postgres:// URL of the socket server, for the ordinary `pg` driver. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts PGlite (PostgreSQL compiled to WebAssembly) behind a PostgreSQL wire-protocol socket, so the
+ * app talks to it through the same `pg` driver as to a real server. `dataDir` undefined keeps the
+ * database in memory (tests). Always binds port 0: a fixed port could silently reach another server.
+ */
+export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedPostgres> {
+  if (dataDir !== undefined) fs.mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  // pg's pool opens several connections; PGlite serialises their queries one transaction at a time.
+  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 20 });
+  await server.start();
+  const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
+  return {
+    url,
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}

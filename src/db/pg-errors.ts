@@ -1,0 +1,35 @@
+/** SQLSTATE classes that mean "the database is not there right now", not "your request is wrong". */
+const UNAVAILABLE_SQLSTATE = [
+  "08", // connection exception
+  "53", // insufficient resources
+  "57P", // operator intervention: admin shutdown, crash shutdown, cannot connect now
+];
+const UNAVAILABLE_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH"]);
+const UNAVAILABLE_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /Connection is not established/i,
+  /Client has encountered a connection error/i,
+  /Cannot use a pool after calling end/i,
+  /DataSource is not initialized/i,
+];
+
+/** True when an error means the database is unreachable or refusing work: answer 503 so clients retry. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code } = error as { code?: unknown };
+  if (typeof code === "string") {
+    if (UNAVAILABLE_NODE_CODES.has(code)) return true;
+    if (UNAVAILABLE_SQLSTATE.some((prefix) => code.startsWith(prefix))) return true;
+  }
+  if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(error.message))) return true;
+  const cause = (error as { cause?: unknown; driverError?: unknown }).driverError ?? (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isDatabaseUnavailable(cause);
+}
+
+/** Serialisation failure or deadlock: the transaction may simply be retried. */
+export function isRetryableTransactionError(error: unknown): boolean {
+  const code = (error as { code?: unknown; driverError?: { code?: unknown } } | undefined)?.code ??
+    (error as { driverError?: { code?: unknown } } | undefined)?.driverError?.code;
+  return code === "40001" || code === "40P01";
+}

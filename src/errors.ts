@@ -1,0 +1,52 @@
+/**
+ * One error vocabulary for HTTP and GraphQL: each error has a stable `code` (the contract's
+ * `{"error":{"code","message"}}` and GraphQL's `extensions.code`) and the HTTP status it maps to.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequest extends AppError {
+  constructor(message: string, code = "BAD_REQUEST") {
+    super(400, code, message);
+  }
+}
+
+export class Unauthenticated extends AppError {
+  constructor(message = "missing or invalid credentials", code = "UNAUTHENTICATED") {
+    super(401, code, message);
+  }
+}
+
+export class PayloadTooLarge extends AppError {
+  constructor(limit: number) {
+    super(413, "PAYLOAD_TOO_LARGE", `request body is larger than ${limit} bytes`);
+  }
+}
+
+export class UnsupportedMediaType extends AppError {
+  constructor(message = "Content-Type must be application/json") {
+    super(415, "UNSUPPORTED_MEDIA_TYPE", message);
+  }
+}
+
+export class UnprocessableEntity extends AppError {
+  constructor(message: string) {
+    super(422, "UNPROCESSABLE_ENTITY", message);
+  }
+}
+
+/** The database cannot be reached: callers (Smartcar included) should retry. */
+export class ServiceUnavailable extends AppError {
+  constructor(message = "database unavailable, retry later", retryAfterSeconds = 5) {
+    super(503, "SERVICE_UNAVAILABLE", message, { "Retry-After": String(retryAfterSeconds) });
+  }
+}

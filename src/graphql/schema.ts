@@ -1,0 +1,19 @@
+import path from "node:path";
+import type { GraphQLSchema } from "graphql";
+import { buildSchema, type NonEmptyArray } from "type-graphql";
+import { VehicleResolver } from "../vehicles/vehicle.resolver";
+import { DateTimeScalar } from "./scalars";
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const RESOLVERS: NonEmptyArray<Function> = [VehicleResolver];
+
+export const SCHEMA_FILE = path.join(__dirname, "..", "..", "schema.graphql");
+
+/** Builds the executable schema from the decorated classes (the single source of `schema.graphql`). */
+export async function buildAppSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: RESOLVERS,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: true,
+  });
+}

@@ -1,0 +1,63 @@
+import { Field, Float, ID, ObjectType } from "type-graphql";
+import { Column, Entity, ManyToOne, PrimaryColumn } from "typeorm";
+import { JSONScalar } from "../graphql/scalars";
+import { Vehicle } from "../vehicles/vehicle.entity";
+
+/**
+ * The latest good value of one signal of one vehicle. Replaced only by a reading whose
+ * `observedAt` is newer, so retries and out-of-order deliveries never move it backwards.
+ */
+@ObjectType({ description: "The latest good value of a vehicle signal" })
+@Entity("signals")
+export class Signal {
+  @Field(() => ID)
+  @PrimaryColumn("text")
+  vehicleId: string;
+
+  @Field({ description: "Smartcar signal code, e.g. tractionbattery-stateofcharge" })
+  @PrimaryColumn("text")
+  code: string;
+
+  @Field(() => String, { nullable: true, description: "e.g. StateOfCharge" })
+  @Column("text", { nullable: true })
+  name: string | null;
+
+  @Field(() => String, { nullable: true, description: "e.g. TractionBattery" })
+  @Column("text", { name: "group_name", nullable: true })
+  group: string | null;
+
+  @Field(() => JSONScalar, { description: "The signal body as Smartcar sent it" })
+  @Column("jsonb")
+  body: unknown;
+
+  @Field(() => Float, { nullable: true, description: "The body's numeric value where it has one" })
+  @Column("double precision", { nullable: true })
+  value: number | null;
+
+  @Field(() => String, { nullable: true })
+  @Column("text", { nullable: true })
+  unit: string | null;
+
+  @Field(() => Date, { nullable: true, description: "When Smartcar retrieved the value" })
+  @Column("timestamptz", { nullable: true })
+  retrievedAt: Date | null;
+
+  @Field(() => Date, { nullable: true, description: "When the vehicle recorded the value" })
+  @Column("timestamptz", { nullable: true })
+  oemUpdatedAt: Date | null;
+
+  @Field(() => Date, { description: "When fleetgraph received the value" })
+  @Column("timestamptz")
+  receivedAt: Date;
+
+  /** Ordering key: oemUpdatedAt, else retrievedAt, else receivedAt (contract, "Newest wins"). */
+  @Column("timestamptz")
+  observedAt: Date;
+
+  /** The delivery that brought this value; breaks ties between equal `observedAt`. */
+  @Column("text")
+  eventId: string;
+
+  @ManyToOne(() => Vehicle, { onDelete: "CASCADE", createForeignKeyConstraints: true })
+  vehicle?: Vehicle;
+}

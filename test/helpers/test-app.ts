@@ -1,0 +1,54 @@
+import { createApp, type App } from "../../src/app";
+import { loadConfig } from "../../src/config";
+import { createLogger } from "../../src/logger";
+import { createTestDatabase, type TestDatabase } from "./test-database";
+
+export const TEST_MANAGEMENT_TOKEN = "test-management-token";
+export const TEST_JWT_SECRET = "test-jwt-secret-that-is-at-least-32-bytes";
+
+export interface TestApp {
+  readonly app: App;
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly database: TestDatabase;
+  stop(): Promise<void>;
+}
+
+const leftovers: Array<() => Promise<void>> = [];
+
+/** Stops every app and drops every database this test file started, newest first. */
+afterAll(async () => {
+  while (leftovers.length > 0) await leftovers.pop()?.();
+});
+
+/** Creates an isolated database for the calling test file, once; later calls share it (several instances). */
+let sharedDatabase: Promise<TestDatabase> | undefined;
+export function testDatabase(): Promise<TestDatabase> {
+  if (!sharedDatabase) {
+    sharedDatabase = createTestDatabase();
+    leftovers.unshift(async () => (await sharedDatabase!).drop()); // dropped after every app stopped
+  }
+  return sharedDatabase;
+}
+
+/**
+ * Starts the real app on port 0 against this file's database, signed with TEST_MANAGEMENT_TOKEN and
+ * protected by TEST_JWT_SECRET unless `env` overrides them. Stopped automatically after the file.
+ */
+export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+  const database = await testDatabase();
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    SMARTCAR_MANAGEMENT_TOKEN: TEST_MANAGEMENT_TOKEN,
+    JWT_SECRET: TEST_JWT_SECRET,
+    ...env,
+  });
+  const app = createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent") });
+  await app.start();
+  const stop = () => app.stop();
+  leftovers.push(stop);
+  return { app, url: app.url, wsUrl: `${app.url.replace(/^http/, "ws")}/graphql`, database, stop };
+}

@@ -1,0 +1,56 @@
+import path from "node:path";
+import { ConfigError, loadConfig } from "../../src/config";
+
+describe("loadConfig", () => {
+  it("applies the contract's defaults to an empty environment", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      databaseUrl: undefined,
+      dataDir: path.resolve(".fleetgraph"),
+      port: 4000,
+      host: "0.0.0.0",
+      managementTokens: [],
+      jwtSecret: undefined,
+      applyTestDeliveries: false,
+      logLevel: "info",
+      webhookBodyLimit: 1024 * 1024,
+      production: false,
+    });
+  });
+
+  it("splits a comma-separated management token list for rotation", () => {
+    expect(loadConfig({ SMARTCAR_MANAGEMENT_TOKEN: " new-token , old-token ," }).managementTokens).toEqual([
+      "new-token",
+      "old-token",
+    ]);
+  });
+
+  it("names every bad variable in one error", () => {
+    const load = () => loadConfig({ PORT: "eighty", LOG_LEVEL: "loud", SMARTCAR_APPLY_TEST_DELIVERIES: "maybe" });
+    expect(load).toThrow(/PORT must be an integer/);
+    expect(load).toThrow(/SMARTCAR_APPLY_TEST_DELIVERIES must be true or false/);
+    expect(load).toThrow(/LOG_LEVEL must be one of/);
+  });
+
+  it("refuses to start in production without its secrets", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/SMARTCAR_MANAGEMENT_TOKEN is required[\s\S]*JWT_SECRET is required/);
+    expect(
+      loadConfig({ NODE_ENV: "production", SMARTCAR_MANAGEMENT_TOKEN: "amt", JWT_SECRET: "x".repeat(32) }).production,
+    ).toBe(true);
+  });
+
+  it("never prints a secret's value in its error", () => {
+    const secret = "short-secret-value";
+    let message = "";
+    try {
+      loadConfig({ JWT_SECRET: secret, DATABASE_URL: "mysql://user:hunter2@db/x" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/JWT_SECRET must be at least 32 bytes/);
+    expect(message).toMatch(/DATABASE_URL must be a postgres/);
+    expect(message).not.toContain(secret);
+    expect(message).not.toContain("hunter2");
+  });
+});
