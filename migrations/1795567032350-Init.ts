@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
-export class Init1795566782621 implements MigrationInterface {
-    name = 'Init1795566782621'
+export class Init1795567032350 implements MigrationInterface {
+    name = 'Init1795567032350'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`CREATE TABLE "vehicles" ("id" text NOT NULL, "make" text, "model" text, "year" integer, "vin" text, "user_id" text, "first_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL, "last_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "vehicles_pkey" PRIMARY KEY ("id"))`);
@@ -11,6 +11,9 @@ export class Init1795566782621 implements MigrationInterface {
         await queryRunner.query(`CREATE UNIQUE INDEX "vehicle_issues_key_uidx" ON "vehicle_issues"  ("issue_key") `);
         await queryRunner.query(`CREATE INDEX "vehicle_issues_state_updated_idx" ON "vehicle_issues"  ("state", "updated_at") `);
         await queryRunner.query(`CREATE INDEX "vehicle_issues_vehicle_state_idx" ON "vehicle_issues"  ("vehicle_id", "state", "opened_at") `);
+        await queryRunner.query(`CREATE TABLE "vehicle_issue_events" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "issue_id" uuid NOT NULL, "vehicle_id" text, "user_id" text, "state" text NOT NULL, "change" text NOT NULL, "event_id" text NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "vehicle_issue_events_pkey" PRIMARY KEY ("id"))`);
+        await queryRunner.query(`CREATE INDEX "vehicle_issue_events_issue_id_idx" ON "vehicle_issue_events"  ("issue_id", "id") `);
+        await queryRunner.query(`CREATE INDEX "vehicle_issue_events_occurred_at_idx" ON "vehicle_issue_events"  ("occurred_at") `);
         await queryRunner.query(`CREATE TABLE "signal_errors" ("vehicle_id" text NOT NULL, "code" text NOT NULL, "name" text, "group_name" text, "error_type" text NOT NULL, "error_code" text, "first_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL, "last_seen_at" TIMESTAMP WITH TIME ZONE NOT NULL, "observed_at" TIMESTAMP WITH TIME ZONE NOT NULL, "event_id" text NOT NULL, CONSTRAINT "signal_errors_pkey" PRIMARY KEY ("vehicle_id", "code"))`);
         await queryRunner.query(`CREATE TABLE "signal_readings" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "vehicle_id" text NOT NULL, "code" text NOT NULL, "name" text, "group_name" text, "body" jsonb NOT NULL, "value" double precision, "unit" text, "retrieved_at" TIMESTAMP WITH TIME ZONE, "oem_updated_at" TIMESTAMP WITH TIME ZONE, "received_at" TIMESTAMP WITH TIME ZONE NOT NULL, "observed_at" TIMESTAMP WITH TIME ZONE NOT NULL, "late" boolean NOT NULL DEFAULT false, "event_id" text NOT NULL, CONSTRAINT "signal_readings_pkey" PRIMARY KEY ("id"))`);
         await queryRunner.query(`CREATE INDEX "signal_readings_vehicle_code_observed_idx" ON "signal_readings"  ("vehicle_id", "code", "observed_at") `);
@@ -22,6 +25,7 @@ export class Init1795566782621 implements MigrationInterface {
         await queryRunner.query(`CREATE TABLE "webhook_rejections" ("id" bigint GENERATED ALWAYS AS IDENTITY NOT NULL, "event_id" text, "event_type" text, "reason" text NOT NULL, "raw_body" bytea NOT NULL, "received_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "webhook_rejections_pkey" PRIMARY KEY ("id"))`);
         await queryRunner.query(`CREATE INDEX "webhook_rejections_received_at_idx" ON "webhook_rejections"  ("received_at") `);
         await queryRunner.query(`ALTER TABLE "vehicle_issues" ADD CONSTRAINT "vehicle_issues_vehicle_id_fkey" FOREIGN KEY ("vehicle_id") REFERENCES "vehicles"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        await queryRunner.query(`ALTER TABLE "vehicle_issue_events" ADD CONSTRAINT "vehicle_issue_events_issue_id_fkey" FOREIGN KEY ("issue_id") REFERENCES "vehicle_issues"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
         await queryRunner.query(`ALTER TABLE "signal_errors" ADD CONSTRAINT "signal_errors_vehicle_id_fkey" FOREIGN KEY ("vehicle_id") REFERENCES "vehicles"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
         await queryRunner.query(`ALTER TABLE "signal_readings" ADD CONSTRAINT "signal_readings_vehicle_id_fkey" FOREIGN KEY ("vehicle_id") REFERENCES "vehicles"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
         await queryRunner.query(`ALTER TABLE "signals" ADD CONSTRAINT "signals_vehicle_id_fkey" FOREIGN KEY ("vehicle_id") REFERENCES "vehicles"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
@@ -31,6 +35,7 @@ export class Init1795566782621 implements MigrationInterface {
         await queryRunner.query(`ALTER TABLE "signals" DROP CONSTRAINT "signals_vehicle_id_fkey"`);
         await queryRunner.query(`ALTER TABLE "signal_readings" DROP CONSTRAINT "signal_readings_vehicle_id_fkey"`);
         await queryRunner.query(`ALTER TABLE "signal_errors" DROP CONSTRAINT "signal_errors_vehicle_id_fkey"`);
+        await queryRunner.query(`ALTER TABLE "vehicle_issue_events" DROP CONSTRAINT "vehicle_issue_events_issue_id_fkey"`);
         await queryRunner.query(`ALTER TABLE "vehicle_issues" DROP CONSTRAINT "vehicle_issues_vehicle_id_fkey"`);
         await queryRunner.query(`DROP INDEX "public"."webhook_rejections_received_at_idx"`);
         await queryRunner.query(`DROP TABLE "webhook_rejections"`);
@@ -42,6 +47,9 @@ export class Init1795566782621 implements MigrationInterface {
         await queryRunner.query(`DROP INDEX "public"."signal_readings_vehicle_code_observed_idx"`);
         await queryRunner.query(`DROP TABLE "signal_readings"`);
         await queryRunner.query(`DROP TABLE "signal_errors"`);
+        await queryRunner.query(`DROP INDEX "public"."vehicle_issue_events_occurred_at_idx"`);
+        await queryRunner.query(`DROP INDEX "public"."vehicle_issue_events_issue_id_idx"`);
+        await queryRunner.query(`DROP TABLE "vehicle_issue_events"`);
         await queryRunner.query(`DROP INDEX "public"."vehicle_issues_vehicle_state_idx"`);
         await queryRunner.query(`DROP INDEX "public"."vehicle_issues_state_updated_idx"`);
         await queryRunner.query(`DROP INDEX "public"."vehicle_issues_key_uidx"`);

@@ -1,0 +1,38 @@
+import { Column, Entity, Index, ManyToOne, PrimaryGeneratedColumn } from "typeorm";
+import { IssueState } from "./issue-state";
+import { VehicleIssue } from "./vehicle-issue.entity";
+
+export type IssueChange = "OPENED" | "REFRESHED" | "RESOLVED" | "REOPENED";
+
+/** Append-only log of every change to a vehicle issue: the audit trail and the subscription replay source. */
+@Entity("vehicle_issue_events")
+@Index("vehicle_issue_events_occurred_at_idx", ["occurredAt"])
+@Index("vehicle_issue_events_issue_id_idx", ["issueId", "id"])
+export class VehicleIssueEvent {
+  @PrimaryGeneratedColumn("identity", { type: "bigint", generatedIdentity: "ALWAYS" })
+  id: string;
+
+  @Column("uuid")
+  issueId: string;
+
+  @Column("text", { nullable: true })
+  vehicleId: string | null;
+
+  @Column("text", { nullable: true })
+  userId: string | null;
+
+  @Column("text")
+  state: IssueState;
+
+  @Column("text")
+  change: IssueChange;
+
+  @Column("text")
+  eventId: string;
+
+  @Column("timestamptz", { default: () => "now()" })
+  occurredAt: Date;
+
+  @ManyToOne(() => VehicleIssue, { onDelete: "CASCADE" })
+  issue?: VehicleIssue;
+}

@@ -1,0 +1,35 @@
+import type { EntityManager } from "typeorm";
+import type { IssueState } from "../issues/issue-state";
+
+/** A value that became a vehicle's latest value (never a duplicate, a late reading or a TEST delivery). */
+export interface SignalChanged {
+  readonly kind: "signal";
+  readonly vehicleId: string;
+  /** Owner of the vehicle, for per-user filtering without a lookup. */
+  readonly userId: string | null;
+  readonly code: string;
+  /** `signal_readings.id` of the reading that became latest: the replay and de-duplication key. */
+  readonly readingId: string;
+}
+
+/** An issue opened, refreshed, resolved or reopened. */
+export interface IssueChanged {
+  readonly kind: "issue";
+  readonly issueId: string;
+  readonly vehicleId: string | null;
+  readonly userId: string | null;
+  readonly state: IssueState;
+  /** `vehicle_issue_events.id` of this change: the replay and de-duplication key. */
+  readonly changeId: string;
+}
+
+export type ChangeEvent = SignalChanged | IssueChanged;
+
+/**
+ * Where the ingestion's apply path hands its changes. `publish` is called inside the applying
+ * transaction, with that transaction's manager, so an implementation that delivers on commit only
+ * (PostgreSQL NOTIFY) never announces a rolled-back change.
+ */
+export interface ChangePublisher {
+  publish(manager: EntityManager, events: readonly ChangeEvent[]): Promise<void>;
+}
