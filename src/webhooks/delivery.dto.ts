@@ -1,0 +1,163 @@
+import { Type } from "class-transformer";
+import {
+  Equals,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateBy,
+  ValidateIf,
+  ValidateNested,
+  type ValidationOptions,
+} from "class-validator";
+
+/**
+ * The shapes Smartcar sends (shared/smartcar.md §1, §7, §8), as permissive as the variants require and
+ * no more: every field the apply path relies on is checked here, so a 422 names the field. Fields we
+ * don't use are left unchecked (the raw body is kept anyway).
+ */
+
+/** Epoch milliseconds (or seconds, in one old example) as a number, or ISO-8601 text. */
+function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: "isTimestamp",
+      validator: {
+        validate: (value: unknown) =>
+          (typeof value === "number" && Number.isFinite(value) && value >= 0) ||
+          (typeof value === "string" && !Number.isNaN(Date.parse(value))),
+        defaultMessage: (args) => `${args?.property ?? "value"} must be epoch milliseconds or an ISO-8601 date-time`,
+      },
+    },
+    options,
+  );
+}
+
+/** A string, or null (Smartcar sends `code: null` for some error types). */
+function IsStringOrNull(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: "isStringOrNull",
+      validator: {
+        validate: (value: unknown) => value === null || typeof value === "string",
+        defaultMessage: (args) => `${args?.property ?? "value"} must be a string or null`,
+      },
+    },
+    options,
+  );
+}
+
+export class MetaDto {
+  @IsOptional() @IsString() version?: string;
+  @IsOptional() @IsString() webhookId?: string;
+  @IsOptional() @IsString() webhookName?: string;
+  @IsOptional() @IsString() deliveryId?: string;
+  @IsOptional() @IsTimestamp() deliveredAt?: number | string;
+  @IsOptional() @IsString() mode?: string;
+}
+
+export class UserDto {
+  @IsString() @IsNotEmpty() id: string;
+}
+
+export class VehicleDto {
+  @IsString() @IsNotEmpty() @MaxLength(200) id: string;
+  @IsOptional() @IsString() make?: string;
+  @IsOptional() @IsString() model?: string;
+  @IsOptional() @IsInt() year?: number;
+  @IsOptional() @IsString() vin?: string;
+}
+
+export class SignalErrorDetailDto {
+  @IsOptional() @IsString() type?: string;
+  @IsOptional() @IsStringOrNull() code?: string | null;
+}
+
+export class SignalStatusDto {
+  @IsOptional() @IsString() value?: string;
+  @IsOptional() @ValidateNested() @Type(() => SignalErrorDetailDto) error?: SignalErrorDetailDto;
+}
+
+export class SignalMetaDto {
+  @IsOptional() @IsTimestamp() oemUpdatedAt?: number | string;
+  @IsOptional() @IsTimestamp() retrievedAt?: number | string;
+  /** The name some doc pages use instead of retrievedAt. */
+  @IsOptional() @IsTimestamp() fetchedAt?: number | string;
+}
+
+export class SignalDto {
+  @IsString() @IsNotEmpty() @MaxLength(200) code: string;
+  @IsOptional() @IsString() name?: string;
+  @IsOptional() @IsString() group?: string;
+  /** Any JSON: unknown signal bodies are stored as they came. */
+  @IsOptional() body?: unknown;
+  @IsOptional() @ValidateNested() @Type(() => SignalStatusDto) status?: SignalStatusDto;
+  @IsOptional() @ValidateNested() @Type(() => SignalMetaDto) meta?: SignalMetaDto;
+}
+
+export class ResolutionDto {
+  @IsOptional() @IsStringOrNull() type?: string | null;
+}
+
+export class ErrorReportDto {
+  @IsString() @IsNotEmpty() type: string;
+  @IsOptional() @IsStringOrNull() code?: string | null;
+  /** Missing in the oldest examples: treated as ERROR. */
+  @IsOptional() @IsIn(["ERROR", "RESOLVED"]) state?: "ERROR" | "RESOLVED";
+  @IsOptional() @IsStringOrNull() description?: string | null;
+  @IsOptional() @IsStringOrNull() suggestedUserMessage?: string | null;
+  @IsOptional() @IsStringOrNull() docURL?: string | null;
+  @IsOptional() @ValidateNested() @Type(() => ResolutionDto) resolution?: ResolutionDto | null;
+  /** `{code,name,group}` objects, `{code}` or "Group.Name" strings; checked by the normaliser. */
+  @IsOptional() @IsArray() signals?: unknown[];
+}
+
+export class DataDto {
+  @IsOptional() @IsString() challenge?: string;
+  @IsOptional() @ValidateNested() @Type(() => UserDto) user?: UserDto;
+  @IsOptional() @ValidateNested() @Type(() => VehicleDto) vehicle?: VehicleDto;
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => SignalDto) signals?: SignalDto[];
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ErrorReportDto) errors?: ErrorReportDto[];
+  @IsOptional() @IsArray() triggers?: unknown[];
+}
+
+export const EVENT_TYPES = ["VERIFY", "VEHICLE_STATE", "VEHICLE_ERROR"] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** A payload 3.0/4.0 delivery: `{ eventId, eventType, data, triggers?, errors?, meta }`. */
+export class DeliveryDto {
+  /** Smartcar keeps it across retries: the idempotency key. VERIFY may come without one. */
+  @ValidateIf((delivery: DeliveryDto) => delivery.eventType !== "VERIFY")
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  eventId: string;
+
+  @IsIn(EVENT_TYPES) eventType: EventType;
+  @IsOptional() @IsString() vehicleId?: string;
+
+  @ValidateIf((delivery: DeliveryDto) => delivery.eventType !== "VEHICLE_ERROR" || delivery.data !== undefined)
+  @IsObject()
+  @ValidateNested()
+  @Type(() => DataDto)
+  data: DataDto;
+
+  /** Top-level errors of the older VEHICLE_ERROR shape. */
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ErrorReportDto) errors?: ErrorReportDto[];
+  @IsOptional() @IsArray() triggers?: unknown[];
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => MetaDto) meta?: MetaDto;
+}
+
+/** The legacy 2.0 VERIFY (`eventName: "verify"`, challenge under `payload`), still sent to old webhooks. */
+export class LegacyVerifyPayloadDto {
+  @IsString() challenge: string;
+}
+
+export class LegacyVerifyDto {
+  @Equals("verify") eventName: "verify";
+  @IsObject() @ValidateNested() @Type(() => LegacyVerifyPayloadDto) payload: LegacyVerifyPayloadDto;
+}

@@ -1,0 +1,227 @@
+import { plainToInstance } from "class-transformer";
+import { validateSync, type ValidationError } from "class-validator";
+import { UnprocessableEntity } from "../errors";
+import { codeFromGroupName, numericValue, unitOf } from "../signals/signal-value";
+import {
+  DeliveryDto,
+  LegacyVerifyDto,
+  type DataDto,
+  type ErrorReportDto,
+  type MetaDto,
+  type SignalDto,
+  type VehicleDto,
+} from "./delivery.dto";
+import type {
+  DeliveryMode,
+  Envelope,
+  IssueReport,
+  NormalizedDelivery,
+  SignalFailure,
+  SignalReadingInput,
+  Trigger,
+  VehicleInfo,
+} from "./normalized-delivery";
+
+/**
+ * Validates a parsed JSON body against the delivery DTOs and turns any accepted variant (payload
+ * 3.0/4.0, unversioned, legacy 2.0 VERIFY; see shared/smartcar.md §8) into a NormalizedDelivery.
+ * Throws UnprocessableEntity naming the first failing field.
+ */
+export function normalizeDelivery(json: unknown): NormalizedDelivery {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new UnprocessableEntity("body must be a JSON object");
+  }
+  if ((json as { eventName?: unknown }).eventName !== undefined && (json as { eventType?: unknown }).eventType === undefined) {
+    const legacy = validated(LegacyVerifyDto, json, "legacy 2.0 deliveries other than VERIFY are not supported");
+    return { kind: "VERIFY", challenge: legacy.payload.challenge };
+  }
+  const delivery = validated(DeliveryDto, json);
+  switch (delivery.eventType) {
+    case "VERIFY":
+      if (typeof delivery.data?.challenge !== "string") throw new UnprocessableEntity("data.challenge must be a string");
+      return { kind: "VERIFY", challenge: delivery.data.challenge };
+    case "VEHICLE_STATE":
+      return normalizeVehicleState(delivery);
+    case "VEHICLE_ERROR":
+      return normalizeVehicleError(delivery);
+  }
+}
+
+function validated<T extends object>(cls: new () => T, json: object, hint?: string): T {
+  const instance = plainToInstance(cls, json);
+  const errors = validateSync(instance, { forbidUnknownValues: false, stopAtFirstError: true });
+  if (errors.length > 0) {
+    const detail = describe(errors[0]);
+    throw new UnprocessableEntity(hint ? `${hint} (${detail})` : detail);
+  }
+  return instance;
+}
+
+/** `data.signals[2].meta.oemUpdatedAt must be ...`: the path of the first failing field. */
+function describe(error: ValidationError, parent = ""): string {
+  const isIndex = /^\d+$/.test(error.property);
+  const path = isIndex ? `${parent}[${error.property}]` : parent ? `${parent}.${error.property}` : error.property;
+  const message = Object.values(error.constraints ?? {})[0];
+  if (message !== undefined) {
+    // class-validator words the message with the bare property; say the full path instead.
+    return `${path}: ${message.replace(new RegExp(`^(each value in )?(nested property )?${error.property} `), "")}`;
+  }
+  const child = error.children?.[0];
+  return child ? describe(child, path) : `${path} is invalid`;
+}
+
+function normalizeVehicleState(delivery: DeliveryDto): NormalizedDelivery {
+  const envelope = envelopeOf(delivery, "VEHICLE_STATE");
+  const vehicle = vehicleOf(delivery.data, delivery.vehicleId);
+  if (vehicle === null) throw new UnprocessableEntity("data.vehicle.id is required for VEHICLE_STATE");
+  if (delivery.data.signals === undefined) throw new UnprocessableEntity("data.signals is required for VEHICLE_STATE");
+
+  const readings: SignalReadingInput[] = [];
+  const failures: SignalFailure[] = [];
+  delivery.data.signals.forEach((signal, index) => {
+    const failed = signal.status?.value?.toUpperCase() === "ERROR" || signal.body === undefined;
+    if (failed) {
+      failures.push({
+        code: signal.code,
+        name: signal.name ?? null,
+        group: signal.group ?? null,
+        errorType: signal.status?.error?.type ?? "UNKNOWN",
+        errorCode: signal.status?.error?.code ?? null,
+      });
+    } else {
+      readings.push(readingOf(signal, `data.signals[${index}]`));
+    }
+  });
+
+  const retrievals = readings.map((r) => r.retrievedAt?.getTime() ?? 0).filter((t) => t > 0);
+  const reportedAt = retrievals.length > 0 ? new Date(Math.max(...retrievals)) : envelope.deliveredAt;
+  const vin = vehicle.vin ?? vinFromSignals(readings);
+  return {
+    kind: "VEHICLE_STATE",
+    envelope,
+    vehicle: { ...vehicle, vin },
+    readings,
+    failures,
+    triggers: triggersOf(delivery),
+    reportedAt,
+  };
+}
+
+function normalizeVehicleError(delivery: DeliveryDto): NormalizedDelivery {
+  const envelope = envelopeOf(delivery, "VEHICLE_ERROR");
+  const errors = delivery.data?.errors ?? delivery.errors;
+  if (errors === undefined) throw new UnprocessableEntity("errors (under data or at the top level) is required for VEHICLE_ERROR");
+  const field = delivery.data?.errors ? "data.errors" : "errors";
+  return {
+    kind: "VEHICLE_ERROR",
+    envelope,
+    vehicle: vehicleOf(delivery.data, delivery.vehicleId),
+    reports: errors.map((error, index) => reportOf(error, `${field}[${index}]`)),
+  };
+}
+
+function envelopeOf(delivery: DeliveryDto, eventType: Envelope["eventType"]): Envelope {
+  const meta: MetaDto = delivery.meta ?? {};
+  return {
+    eventId: delivery.eventId,
+    eventType,
+    mode: modeOf(meta.mode),
+    version: meta.version ?? null,
+    webhookId: meta.webhookId ?? null,
+    deliveryId: meta.deliveryId ?? null,
+    deliveredAt: timestamp(meta.deliveredAt, "meta.deliveredAt"),
+  };
+}
+
+/** A missing mode is LIVE (contract); only TEST keeps a delivery away from live state. */
+function modeOf(mode: string | undefined): DeliveryMode {
+  return mode?.toUpperCase() === "TEST" ? "TEST" : "LIVE";
+}
+
+function vehicleOf(data: DataDto | undefined, topLevelVehicleId: string | undefined): VehicleInfo | null {
+  const vehicle: VehicleDto | undefined = data?.vehicle;
+  const id = vehicle?.id ?? topLevelVehicleId;
+  if (id === undefined || id === "") return null;
+  return {
+    id,
+    userId: data?.user?.id ?? null,
+    make: vehicle?.make ?? null,
+    model: vehicle?.model ?? null,
+    year: vehicle?.year ?? null,
+    vin: vehicle?.vin ?? null,
+  };
+}
+
+function readingOf(signal: SignalDto, path: string): SignalReadingInput {
+  return {
+    code: signal.code,
+    name: signal.name ?? null,
+    group: signal.group ?? null,
+    body: signal.body,
+    value: numericValue(signal.body),
+    unit: unitOf(signal.body),
+    oemUpdatedAt: timestamp(signal.meta?.oemUpdatedAt, `${path}.meta.oemUpdatedAt`),
+    retrievedAt: timestamp(signal.meta?.retrievedAt ?? signal.meta?.fetchedAt, `${path}.meta.retrievedAt`),
+  };
+}
+
+function vinFromSignals(readings: readonly SignalReadingInput[]): string | null {
+  const body = readings.find((r) => r.code === "vehicleidentification-vin")?.body as { value?: unknown } | undefined;
+  return typeof body?.value === "string" ? body.value : null;
+}
+
+function reportOf(error: ErrorReportDto, path: string): IssueReport {
+  return {
+    type: error.type,
+    code: error.code ?? null,
+    state: error.state ?? "ERROR",
+    description: error.description ?? null,
+    suggestedUserMessage: error.suggestedUserMessage ?? null,
+    docUrl: error.docURL ?? null,
+    resolutionType: error.resolution?.type ?? null,
+    signalCodes: (error.signals ?? []).map((signal, index) => signalCodeOf(signal, `${path}.signals[${index}]`)),
+  };
+}
+
+/** `{code, name, group}`, `{code}` or a "Group.Name" string; the code wins (one capture swaps name and group). */
+function signalCodeOf(signal: unknown, path: string): string {
+  if (typeof signal === "string" && signal !== "") return codeFromGroupName(signal);
+  if (typeof signal === "object" && signal !== null) {
+    const { code, name, group } = signal as Record<string, unknown>;
+    if (typeof code === "string" && code !== "") return code;
+    if (typeof name === "string" && typeof group === "string") return codeFromGroupName(`${group}.${name}`);
+  }
+  throw new UnprocessableEntity(`${path}: must be a signal code object or a "Group.Name" string`);
+}
+
+/** Triggers at the top level or under `data`, as `{type, signal}`, `{code}`, `{type}` or strings. */
+function triggersOf(delivery: DeliveryDto): Trigger[] {
+  const raw = delivery.triggers ?? delivery.data.triggers ?? [];
+  return raw.flatMap((item): Trigger[] => {
+    if (typeof item === "string") return [{ type: "SIGNAL_UPDATED", code: codeFromGroupName(item) }];
+    if (typeof item !== "object" || item === null) return [];
+    const { type, code, signal } = item as Record<string, unknown>;
+    if (code === "FIRST_DELIVERY" || type === "FIRST_DELIVERY") return [{ type: "FIRST_DELIVERY", code: null }];
+    const signalCode =
+      typeof code === "string"
+        ? code
+        : typeof signal === "string"
+          ? codeFromGroupName(signal)
+          : typeof (signal as { code?: unknown } | undefined)?.code === "string"
+            ? (signal as { code: string }).code
+            : null;
+    return [{ type: typeof type === "string" ? type : "SIGNAL_UPDATED", code: signalCode }];
+  });
+}
+
+/** Smartcar writes epoch ms (once seconds) or ISO text; `0` means "no timestamp" (static attributes). */
+function timestamp(value: number | string | undefined, path: string): Date | null {
+  if (value === undefined || value === 0) return null;
+  // 1e11 ms is 1973: anything smaller is an epoch in seconds, as in one old example (1700000000).
+  const ms = typeof value === "number" ? (value < 1e11 ? value * 1000 : value) : Date.parse(value);
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() > 9999) {
+    throw new UnprocessableEntity(`${path}: not a usable timestamp`);
+  }
+  return date;
+}
