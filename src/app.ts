@@ -17,6 +17,9 @@ import { buildAppSchema } from "./graphql/schema";
 import { errorMiddleware } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
+import type { ChangePublisher } from "./subscriptions/change-events";
+import { IngestionService } from "./webhooks/ingestion.service";
+import { webhookRouter } from "./webhooks/webhook.router";
 
 export interface AppOptions {
   logger?: Logger;
@@ -66,6 +69,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     return ds;
   }
 
+  function mountWebhooks(ds: DataSource, publisher: ChangePublisher): void {
+    const ingestion = new IngestionService(ds, { applyTestDeliveries: config.applyTestDeliveries, publisher });
+    expressApp.use(
+      webhookRouter({ ingestion, managementTokens: config.managementTokens, bodyLimit: config.webhookBodyLimit, logger }),
+    );
+  }
+
   async function startGraphQL(ds: DataSource): Promise<void> {
     const schema = await buildAppSchema();
     apollo = new ApolloServer<Context>({
@@ -113,6 +123,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       try {
         dataSource = await connectDatabase();
         await startGraphQL(dataSource);
+        mountWebhooks(dataSource, { publish: async () => {} });
         expressApp.use(errorMiddleware(logger));
         await new Promise<void>((resolve, reject) => {
           httpServer.once("error", reject);

@@ -1,0 +1,209 @@
+import type { EntityManager } from "typeorm";
+import type { SignalChanged } from "../subscriptions/change-events";
+import type { SignalFailure, SignalReadingInput } from "../webhooks/normalized-delivery";
+
+/** Where a signal value or failure came from: its vehicle (and owner) and its delivery. */
+export interface SignalSource {
+  readonly vehicleId: string;
+  readonly userId: string | null;
+  readonly eventId: string;
+  readonly receivedAt: Date;
+}
+
+export interface ReadingToApply extends SignalSource {
+  readonly reading: SignalReadingInput;
+}
+
+export interface FailureToApply extends SignalSource {
+  readonly failure: SignalFailure;
+  /** When Smartcar tried to read the signal (the delivery's retrieval time). */
+  readonly reportedAt: Date;
+}
+
+/** The ordering key of a value (contract, "Newest wins"): oemUpdatedAt, else retrievedAt, else receipt. */
+export function observedAt(row: ReadingToApply): Date {
+  return row.reading.oemUpdatedAt ?? row.reading.retrievedAt ?? row.receivedAt;
+}
+
+/** When Smartcar last read the signal successfully: what a signal error is compared with. */
+function readAt(row: ReadingToApply): Date {
+  return row.reading.retrievedAt ?? row.reading.oemUpdatedAt ?? row.receivedAt;
+}
+
+interface Latest {
+  observedAt: number;
+  eventId: string;
+}
+
+/** Strictly newer: a later `observedAt`, or the same instant from a greater event id (a stable tie-break). */
+function isNewer(candidate: Latest, current: Latest | undefined): boolean {
+  if (current === undefined) return true;
+  if (candidate.observedAt !== current.observedAt) return candidate.observedAt > current.observedAt;
+  return candidate.eventId > current.eventId;
+}
+
+const keyOf = (vehicleId: string, code: string) => `${vehicleId}\u0000${code}`;
+
+/**
+ * Appends every reading to the history and moves a signal's latest value forward only for a newer
+ * reading; an older one is kept in history marked late. Clears signal errors a later good read
+ * supersedes. The caller holds the vehicles' row locks, so the latest values read here cannot change
+ * before this transaction commits. Five statements, whatever the number of readings.
+ * Returns the readings that became latest, in batch order.
+ */
+export async function applyReadings(manager: EntityManager, rows: readonly ReadingToApply[]): Promise<SignalChanged[]> {
+  if (rows.length === 0) return [];
+  const latest = await storedLatest(manager, rows);
+
+  // Batch order is arrival order: each reading is compared with what was latest just before it.
+  const late = rows.map((row) => {
+    const key = keyOf(row.vehicleId, row.reading.code);
+    const candidate = { observedAt: observedAt(row).getTime(), eventId: row.eventId };
+    if (!isNewer(candidate, latest.get(key))) return true;
+    latest.set(key, candidate);
+    return false;
+  });
+
+  const inserted: Array<{ id: string }> = await manager.query(
+    `INSERT INTO signal_readings
+       (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at, late, event_id)
+     SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
+            r.received_at, r.observed_at, r.late, r.event_id
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::text[],
+                   $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[])
+            WITH ORDINALITY AS r(vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at,
+                                 received_at, observed_at, late, event_id, ord)
+      ORDER BY r.ord
+     RETURNING id`,
+    readingColumns(rows, late),
+  );
+  const readingIds = idsInBatchOrder(inserted);
+
+  // The newest reading of each signal in this batch, if it beat the stored one.
+  const winners = new Map<string, number>();
+  rows.forEach((row, index) => {
+    if (!late[index]) winners.set(keyOf(row.vehicleId, row.reading.code), index);
+  });
+  const winning = [...winners.values()].map((index) => rows[index]);
+  if (winning.length > 0) {
+    await manager.query(
+      `INSERT INTO signals
+         (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at, event_id)
+       SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
+              r.received_at, r.observed_at, r.event_id
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::text[],
+                     $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[])
+              AS r(vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at,
+                   observed_at, late, event_id)
+       ON CONFLICT (vehicle_id, code) DO UPDATE SET
+         name = EXCLUDED.name, group_name = EXCLUDED.group_name, body = EXCLUDED.body, value = EXCLUDED.value,
+         unit = EXCLUDED.unit, retrieved_at = EXCLUDED.retrieved_at, oem_updated_at = EXCLUDED.oem_updated_at,
+         received_at = EXCLUDED.received_at, observed_at = EXCLUDED.observed_at, event_id = EXCLUDED.event_id
+       -- Belt and braces: never move a latest value backwards, whatever the caller's locking.
+       WHERE (signals.observed_at, signals.event_id) < (EXCLUDED.observed_at, EXCLUDED.event_id)`,
+      readingColumns(winning, winning.map(() => false)),
+    );
+  }
+
+  // A successful read at or after an error's report means the signal works again.
+  await manager.query(
+    `DELETE FROM signal_errors e
+      USING unnest($1::text[], $2::text[], $3::timestamptz[]) AS r(vehicle_id, code, read_at)
+      WHERE e.vehicle_id = r.vehicle_id AND e.code = r.code AND e.observed_at <= r.read_at`,
+    [rows.map((row) => row.vehicleId), rows.map((row) => row.reading.code), rows.map((row) => readAt(row).toISOString())],
+  );
+
+  return rows.flatMap((row, index): SignalChanged[] =>
+    late[index]
+      ? []
+      : [{ kind: "signal", vehicleId: row.vehicleId, userId: row.userId, code: row.reading.code, readingId: readingIds[index] }],
+  );
+}
+
+/**
+ * RETURNING order is not promised by PostgreSQL, but identity values are drawn as the rows are
+ * inserted, in the SELECT's ORDER BY: sorted ids are batch order.
+ */
+function idsInBatchOrder(inserted: ReadonlyArray<{ id: string }>): string[] {
+  return inserted.map((row) => BigInt(row.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+}
+
+async function storedLatest(manager: EntityManager, rows: readonly ReadingToApply[]): Promise<Map<string, Latest>> {
+  const stored: Array<{ vehicle_id: string; code: string; observed_at: Date; event_id: string }> = await manager.query(
+    `SELECT s.vehicle_id, s.code, s.observed_at, s.event_id
+       FROM signals s
+       JOIN unnest($1::text[], $2::text[]) AS k(vehicle_id, code) ON s.vehicle_id = k.vehicle_id AND s.code = k.code`,
+    [rows.map((row) => row.vehicleId), rows.map((row) => row.reading.code)],
+  );
+  return new Map(
+    stored.map((row) => [keyOf(row.vehicle_id, row.code), { observedAt: new Date(row.observed_at).getTime(), eventId: row.event_id }]),
+  );
+}
+
+function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[]): unknown[] {
+  const iso = (date: Date | null) => date?.toISOString() ?? null;
+  return [
+    rows.map((row) => row.vehicleId),
+    rows.map((row) => row.reading.code),
+    rows.map((row) => row.reading.name),
+    rows.map((row) => row.reading.group),
+    // jsonb[] elements travel as JSON text; `null` body is stored as JSON null, never dropped.
+    rows.map((row) => JSON.stringify(row.reading.body ?? null)),
+    rows.map((row) => row.reading.value),
+    rows.map((row) => row.reading.unit),
+    rows.map((row) => iso(row.reading.retrievedAt)),
+    rows.map((row) => iso(row.reading.oemUpdatedAt)),
+    rows.map((row) => row.receivedAt.toISOString()),
+    rows.map((row) => observedAt(row).toISOString()),
+    [...late],
+    rows.map((row) => row.eventId),
+  ];
+}
+
+/**
+ * Records signals Smartcar could not read. An error older than the last successful read of the
+ * same signal is history, not current, and is not recorded; the last good value stays as it is.
+ */
+export async function applyFailures(manager: EntityManager, rows: readonly FailureToApply[]): Promise<void> {
+  if (rows.length === 0) return;
+  // One row per signal (ON CONFLICT may touch a row once per statement): the newest report wins.
+  const newest = new Map<string, FailureToApply>();
+  for (const row of rows) {
+    const key = keyOf(row.vehicleId, row.failure.code);
+    const seen = newest.get(key);
+    if (!seen || seen.reportedAt.getTime() <= row.reportedAt.getTime()) newest.set(key, row);
+  }
+  const unique = [...newest.values()];
+  await manager.query(
+    `INSERT INTO signal_errors
+       (vehicle_id, code, name, group_name, error_type, error_code, first_seen_at, last_seen_at, observed_at, event_id)
+     SELECT f.vehicle_id, f.code, f.name, f.group_name, f.error_type, f.error_code, f.reported_at, f.reported_at,
+            f.reported_at, f.event_id
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
+            AS f(vehicle_id, code, name, group_name, error_type, error_code, reported_at, event_id)
+      WHERE NOT EXISTS (
+              SELECT 1 FROM signals s
+               WHERE s.vehicle_id = f.vehicle_id AND s.code = f.code
+                 AND COALESCE(s.retrieved_at, s.observed_at) > f.reported_at)
+     ON CONFLICT (vehicle_id, code) DO UPDATE SET
+       name = COALESCE(EXCLUDED.name, signal_errors.name),
+       group_name = COALESCE(EXCLUDED.group_name, signal_errors.group_name),
+       error_type = EXCLUDED.error_type,
+       error_code = EXCLUDED.error_code,
+       first_seen_at = LEAST(signal_errors.first_seen_at, EXCLUDED.first_seen_at),
+       last_seen_at = GREATEST(signal_errors.last_seen_at, EXCLUDED.last_seen_at),
+       observed_at = EXCLUDED.observed_at,
+       event_id = EXCLUDED.event_id
+     WHERE signal_errors.observed_at <= EXCLUDED.observed_at`,
+    [
+      unique.map((row) => row.vehicleId),
+      unique.map((row) => row.failure.code),
+      unique.map((row) => row.failure.name),
+      unique.map((row) => row.failure.group),
+      unique.map((row) => row.failure.errorType),
+      unique.map((row) => row.failure.errorCode),
+      unique.map((row) => row.reportedAt.toISOString()),
+      unique.map((row) => row.eventId),
+    ],
+  );
+}

@@ -1,0 +1,82 @@
+import type { EntityManager } from "typeorm";
+import { applyIssueReports, type IssueReportToApply } from "../issues/apply-issues";
+import { applyFailures, applyReadings, type FailureToApply, type ReadingToApply } from "../signals/apply-signals";
+import type { ChangeEvent, ChangePublisher } from "../subscriptions/change-events";
+import { upsertVehicles } from "../vehicles/vehicle-upsert";
+import type { DeliveryOutcome, IncomingDelivery } from "./incoming-delivery";
+import { recordEvents } from "./record-events";
+
+export interface ApplyOptions {
+  /** SMARTCAR_APPLY_TEST_DELIVERIES: treat TEST-mode deliveries like LIVE ones. */
+  readonly applyTestDeliveries: boolean;
+  readonly publisher: ChangePublisher;
+}
+
+/**
+ * The one apply path: a batch of normalised deliveries, inside the caller's transaction. Every event is
+ * stored raw once; new LIVE events update vehicles, signals, signal errors and issues with a fixed
+ * number of set-based statements for the whole batch; the changes are published inside the
+ * transaction, so subscribers hear of them only if it commits.
+ * Outcomes are in batch order. A batch may repeat an event: the first one counts, later ones are duplicates.
+ */
+export async function applyDeliveries(
+  manager: EntityManager,
+  batch: readonly IncomingDelivery[],
+  options: ApplyOptions,
+): Promise<DeliveryOutcome[]> {
+  const live = (item: IncomingDelivery) => options.applyTestDeliveries || item.delivery.envelope.mode === "LIVE";
+  const firsts = new Map<string, IncomingDelivery>();
+  for (const item of batch) {
+    if (!firsts.has(item.delivery.envelope.eventId)) firsts.set(item.delivery.envelope.eventId, item);
+  }
+  const recorded = await recordEvents(
+    manager,
+    [...firsts.values()].map((item) => ({ item, outcome: live(item) ? "applied" : "test" })),
+  );
+  const fresh = [...firsts.values()].filter((item) => recorded.has(item.delivery.envelope.eventId));
+  const toApply = fresh.filter(live);
+
+  // Vehicles first: their row locks serialise concurrent batches touching the same vehicle.
+  const owners = await upsertVehicles(
+    manager,
+    toApply.flatMap((item) => (item.delivery.vehicle ? [item.delivery.vehicle] : [])),
+  );
+
+  const readings: ReadingToApply[] = [];
+  const failures: FailureToApply[] = [];
+  const reports: IssueReportToApply[] = [];
+  for (const item of toApply) {
+    const { delivery, receivedAt } = item;
+    const vehicleId = delivery.vehicle?.id ?? null;
+    const userId = vehicleId === null ? null : (owners.get(vehicleId) ?? null);
+    const eventId = delivery.envelope.eventId;
+    switch (delivery.kind) {
+      case "VEHICLE_STATE": {
+        const source = { vehicleId: delivery.vehicle.id, userId, eventId, receivedAt };
+        for (const reading of delivery.readings) readings.push({ ...source, reading });
+        const reportedAt = delivery.reportedAt ?? receivedAt;
+        for (const failure of delivery.failures) failures.push({ ...source, failure, reportedAt });
+        break;
+      }
+      case "VEHICLE_ERROR": {
+        const observedAt = delivery.envelope.deliveredAt ?? receivedAt;
+        for (const report of delivery.reports) reports.push({ vehicleId, userId, eventId, observedAt, report });
+        break;
+      }
+    }
+  }
+
+  const changes: ChangeEvent[] = [
+    ...(await applyReadings(manager, readings)),
+    ...(await applyIssueReports(manager, reports)),
+  ];
+  await applyFailures(manager, failures);
+  if (changes.length > 0) await options.publisher.publish(manager, changes);
+
+  return batch.map((item, index): DeliveryOutcome => {
+    const eventId = item.delivery.envelope.eventId;
+    const first = firsts.get(eventId) === item && batch.indexOf(item) === index;
+    if (!first || !recorded.has(eventId)) return { status: "duplicate", eventId };
+    return { status: live(item) ? "applied" : "test", eventId };
+  });
+}

@@ -1,0 +1,55 @@
+import type { EntityManager } from "typeorm";
+import type { IncomingDelivery } from "./incoming-delivery";
+import type { WebhookOutcome } from "./webhook-event.entity";
+
+export interface EventToRecord {
+  readonly item: IncomingDelivery;
+  readonly outcome: WebhookOutcome;
+}
+
+/**
+ * Stores each event raw, once: the unique `event_id` is the idempotency key. A retry of a stored
+ * event only counts the attempt. Returns the ids that are new in this transaction; the others are
+ * duplicates. A concurrent transaction inserting the same event makes this one wait for its outcome
+ * (the unique index), so an event is applied at most once even when retries race.
+ * Events go in id order so two batches sharing events cannot deadlock.
+ */
+export async function recordEvents(manager: EntityManager, events: readonly EventToRecord[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const rows = [...events].sort((a, b) => compare(a.item.delivery.envelope.eventId, b.item.delivery.envelope.eventId));
+  const envelope = (row: EventToRecord) => row.item.delivery.envelope;
+  const result: Array<{ event_id: string; inserted: boolean }> = await manager.query(
+    `INSERT INTO webhook_events
+       (event_id, event_type, mode, version, webhook_id, vehicle_id, delivery_id, delivered_at, outcome, raw_body,
+        received_at, last_received_at)
+     SELECT e.event_id, e.event_type, e.mode, e.version, e.webhook_id, e.vehicle_id, e.delivery_id, e.delivered_at,
+            e.outcome, e.raw_body, e.received_at, e.received_at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                   $8::timestamptz[], $9::text[], $10::bytea[], $11::timestamptz[])
+            WITH ORDINALITY AS e(event_id, event_type, mode, version, webhook_id, vehicle_id, delivery_id, delivered_at,
+                                 outcome, raw_body, received_at, ord)
+      ORDER BY e.ord
+     ON CONFLICT (event_id) DO UPDATE SET
+       attempts = webhook_events.attempts + 1,
+       last_received_at = GREATEST(webhook_events.last_received_at, EXCLUDED.last_received_at)
+     RETURNING event_id, (xmax = 0) AS inserted`,
+    [
+      rows.map((row) => envelope(row).eventId),
+      rows.map((row) => envelope(row).eventType),
+      rows.map((row) => envelope(row).mode),
+      rows.map((row) => envelope(row).version),
+      rows.map((row) => envelope(row).webhookId),
+      rows.map((row) => row.item.delivery.vehicle?.id ?? null),
+      rows.map((row) => envelope(row).deliveryId),
+      rows.map((row) => envelope(row).deliveredAt?.toISOString() ?? null),
+      rows.map((row) => row.outcome),
+      rows.map((row) => row.item.rawBody),
+      rows.map((row) => row.item.receivedAt.toISOString()),
+    ],
+  );
+  return new Set(result.filter((row) => row.inserted).map((row) => row.event_id));
+}
+
+export function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,90 @@
+import express, { Router, type Request } from "express";
+import { AppError, BadRequest, Unauthenticated, UnprocessableEntity, UnsupportedMediaType } from "../errors";
+import type { Logger } from "../logger";
+import type { IngestionService } from "./ingestion.service";
+import { normalizeDelivery } from "./normalize";
+import type { NormalizedDelivery } from "./normalized-delivery";
+import { signatureMatches } from "./signature";
+import { answerChallenge, isPlainChallenge } from "./verify-challenge";
+
+export interface WebhookRouterOptions {
+  readonly ingestion: IngestionService;
+  /** Management tokens, current first; empty accepts unsigned deliveries (development only). */
+  readonly managementTokens: readonly string[];
+  readonly bodyLimit: number;
+  readonly logger: Logger;
+}
+
+const MAX_UNSIGNED_BYTES = 4096;
+
+/**
+ * `POST /webhooks/smartcar`. The checks run in a fixed order, each with its own status: content type
+ * (415), size (413), signature over the raw bytes (401), JSON (400), shape (422), then one
+ * transaction (503 when the database is down, so Smartcar retries). Errors go to the error middleware.
+ */
+export function webhookRouter(options: WebhookRouterOptions): Router {
+  const { ingestion, managementTokens, logger } = options;
+  const router = Router();
+
+  router.post(
+    "/webhooks/smartcar",
+    (req, _res, next) => {
+      // Checked before reading the body: a wrong type costs us nothing and stores nothing.
+      next(req.is("application/json") ? undefined : new UnsupportedMediaType());
+    },
+    // The exact bytes: the signature covers them, and they are what we archive.
+    express.raw({ type: () => true, limit: options.bodyLimit }),
+    async (req, res) => {
+      const rawBody = bodyOf(req);
+      const receivedAt = new Date();
+      const signed = managementTokens.length === 0 || signatureMatches(rawBody, req.get("sc-signature"), managementTokens);
+      // Only a VERIFY may come unsigned, and a VERIFY is tiny: don't parse large unsigned bodies.
+      if (!signed && rawBody.length > MAX_UNSIGNED_BYTES) throw invalidSignature();
+
+      let json: unknown;
+      try {
+        json = JSON.parse(rawBody.toString("utf8"));
+      } catch {
+        // An unsigned body must not learn whether it parses.
+        throw signed ? new BadRequest("request body is not valid JSON", "MALFORMED_JSON") : invalidSignature();
+      }
+
+      let delivery: NormalizedDelivery;
+      try {
+        delivery = normalizeDelivery(json);
+      } catch (error) {
+        if (!signed) throw invalidSignature();
+        if (!(error instanceof UnprocessableEntity)) throw error;
+        // Signed by Smartcar but not a shape we know: keep it so nothing is lost, then tell why.
+        await ingestion.reject(rawBody, error.message, json);
+        logger.warn({ reason: error.message }, "webhook delivery rejected and kept raw");
+        throw error;
+      }
+
+      if (delivery.kind === "VERIFY") {
+        // VERIFY may come unsigned; answering a plain challenge signs nothing a caller could reuse.
+        if (!signed && !isPlainChallenge(delivery.challenge)) throw invalidSignature();
+        if (managementTokens.length === 0) {
+          throw new AppError(503, "NOT_CONFIGURED", "cannot answer VERIFY: SMARTCAR_MANAGEMENT_TOKEN is not set");
+        }
+        res.json(answerChallenge(delivery.challenge, managementTokens[0]));
+        return;
+      }
+      if (!signed) throw invalidSignature();
+
+      const [outcome] = await ingestion.apply([{ delivery, rawBody, receivedAt }]);
+      logger.debug({ eventId: outcome.eventId, status: outcome.status, eventType: delivery.kind }, "webhook delivery");
+      res.json(outcome);
+    },
+  );
+  return router;
+}
+
+function bodyOf(req: Request): Buffer {
+  // express.raw leaves `{}` when there was no body at all.
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+}
+
+function invalidSignature(): Unauthenticated {
+  return new Unauthenticated("missing or invalid SC-Signature", "INVALID_SIGNATURE");
+}
