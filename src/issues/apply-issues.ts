@@ -50,8 +50,10 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
                   AS i(issue_key, vehicle_id, user_id, type, code, state, description, suggested_user_message, doc_url,
                        resolution_type, signal_codes, observed_at, event_id)
        ),
+       -- The state before this statement (its CTEs share one snapshot). Not FOR UPDATE: that would skip
+       -- the rows \`changed\` updates. The caller's vehicle row locks serialise changes to a vehicle's issues.
        previous AS (
-         SELECT v.issue_key, v.state FROM vehicle_issues v JOIN input i USING (issue_key) FOR UPDATE OF v
+         SELECT v.issue_key, v.state FROM vehicle_issues v JOIN input i USING (issue_key)
        ),
        changed AS (
          INSERT INTO vehicle_issues AS v

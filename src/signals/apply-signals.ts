@@ -48,7 +48,7 @@ const keyOf = (vehicleId: string, code: string) => `${vehicleId}\u0000${code}`;
  * Appends every reading to the history and moves a signal's latest value forward only for a newer
  * reading; an older one is kept in history marked late. Clears signal errors a later good read
  * supersedes. The caller holds the vehicles' row locks, so the latest values read here cannot change
- * before this transaction commits. Five statements, whatever the number of readings.
+ * before this transaction commits. At most five statements, whatever the number of readings.
  * Returns the readings that became latest, in batch order.
  */
 export async function applyReadings(manager: EntityManager, rows: readonly ReadingToApply[]): Promise<SignalChanged[]> {
@@ -79,29 +79,52 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
   );
   const readingIds = idsInBatchOrder(inserted);
 
-  // The newest reading of each signal in this batch, if it beat the stored one.
-  const winners = new Map<string, number>();
+  // The newest reading of each signal in this batch, if it beat the stored one, and the latest read
+  // of each signal, which late readings advance too.
+  const winners = new Map<string, ReadingToApply>();
+  const lastRead = new Map<string, ReadingToApply>();
   rows.forEach((row, index) => {
-    if (!late[index]) winners.set(keyOf(row.vehicleId, row.reading.code), index);
+    const key = keyOf(row.vehicleId, row.reading.code);
+    if (!late[index]) winners.set(key, row);
+    const seen = lastRead.get(key);
+    if (!seen || readAt(seen) < readAt(row)) lastRead.set(key, row);
   });
-  const winning = [...winners.values()].map((index) => rows[index]);
+  const winning = [...winners.entries()];
   if (winning.length > 0) {
     await manager.query(
       `INSERT INTO signals
-         (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at, event_id)
+         (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at,
+          event_id, last_read_at)
        SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
-              r.received_at, r.observed_at, r.event_id
+              r.received_at, r.observed_at, r.event_id, r.last_read_at
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::text[],
-                     $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[])
+                     $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[],
+                     $14::timestamptz[])
               AS r(vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at,
-                   observed_at, late, event_id)
+                   observed_at, late, event_id, last_read_at)
        ON CONFLICT (vehicle_id, code) DO UPDATE SET
          name = EXCLUDED.name, group_name = EXCLUDED.group_name, body = EXCLUDED.body, value = EXCLUDED.value,
          unit = EXCLUDED.unit, retrieved_at = EXCLUDED.retrieved_at, oem_updated_at = EXCLUDED.oem_updated_at,
-         received_at = EXCLUDED.received_at, observed_at = EXCLUDED.observed_at, event_id = EXCLUDED.event_id
+         received_at = EXCLUDED.received_at, observed_at = EXCLUDED.observed_at, event_id = EXCLUDED.event_id,
+         last_read_at = GREATEST(signals.last_read_at, EXCLUDED.last_read_at)
        -- Belt and braces: never move a latest value backwards, whatever the caller's locking.
        WHERE (signals.observed_at, signals.event_id) < (EXCLUDED.observed_at, EXCLUDED.event_id)`,
-      readingColumns(winning, winning.map(() => false)),
+      [
+        ...readingColumns(
+          winning.map(([, row]) => row),
+          winning.map(() => false),
+        ),
+        winning.map(([key]) => readAt(lastRead.get(key)!).toISOString()),
+      ],
+    );
+  }
+  const onlyLate = [...lastRead.entries()].filter(([key]) => !winners.has(key)).map(([, row]) => row);
+  if (onlyLate.length > 0) {
+    await manager.query(
+      `UPDATE signals s SET last_read_at = GREATEST(s.last_read_at, r.read_at)
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS r(vehicle_id, code, read_at)
+        WHERE s.vehicle_id = r.vehicle_id AND s.code = r.code`,
+      [onlyLate.map((row) => row.vehicleId), onlyLate.map((row) => row.reading.code), onlyLate.map((row) => readAt(row).toISOString())],
     );
   }
 
@@ -161,8 +184,9 @@ function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[
 }
 
 /**
- * Records signals Smartcar could not read. An error older than the last successful read of the
+ * Records signals Smartcar could not read. An error no newer than the last successful read of the
  * same signal is history, not current, and is not recorded; the last good value stays as it is.
+ * Together with the clearing in applyReadings this makes the final errors independent of arrival order.
  */
 export async function applyFailures(manager: EntityManager, rows: readonly FailureToApply[]): Promise<void> {
   if (rows.length === 0) return;
@@ -183,8 +207,7 @@ export async function applyFailures(manager: EntityManager, rows: readonly Failu
             AS f(vehicle_id, code, name, group_name, error_type, error_code, reported_at, event_id)
       WHERE NOT EXISTS (
               SELECT 1 FROM signals s
-               WHERE s.vehicle_id = f.vehicle_id AND s.code = f.code
-                 AND COALESCE(s.retrieved_at, s.observed_at) > f.reported_at)
+               WHERE s.vehicle_id = f.vehicle_id AND s.code = f.code AND s.last_read_at >= f.reported_at)
      ON CONFLICT (vehicle_id, code) DO UPDATE SET
        name = COALESCE(EXCLUDED.name, signal_errors.name),
        group_name = COALESCE(EXCLUDED.group_name, signal_errors.group_name),

@@ -54,6 +54,13 @@ export class Signal {
   @Column("timestamptz")
   observedAt: Date;
 
+  /**
+   * The latest successful read of this signal by Smartcar, late readings included: a signal error
+   * reported before it is stale. (The latest value's own `retrievedAt` may be older than a late reading's.)
+   */
+  @Column("timestamptz")
+  lastReadAt: Date;
+
   /** The delivery that brought this value; breaks ties between equal `observedAt`. */
   @Column("text")
   eventId: string;
