@@ -16,13 +16,14 @@ const UNAVAILABLE_MESSAGES = [
 
 /** True when an error means the database is unreachable or refusing work: answer 503 so clients retry. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const { code } = error as { code?: unknown };
+  // Not `instanceof Error`: errors from Node's own sockets may come from another realm (as under jest).
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === "string") {
     if (UNAVAILABLE_NODE_CODES.has(code)) return true;
     if (UNAVAILABLE_SQLSTATE.some((prefix) => code.startsWith(prefix))) return true;
   }
-  if (UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(error.message))) return true;
+  if (typeof message === "string" && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) return true;
   const cause = (error as { cause?: unknown; driverError?: unknown }).driverError ?? (error as { cause?: unknown }).cause;
   return cause !== undefined && cause !== error && isDatabaseUnavailable(cause);
 }
