@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { listeningUrl, runMain, type MainProcess } from "../helpers/main-process";
+import { postDelivery, vehicleState } from "../helpers/smartcar";
 
 describe("the service process", () => {
   const running: MainProcess[] = [];
@@ -20,6 +21,8 @@ describe("the service process", () => {
 
   describe("without DATABASE_URL", () => {
     let dataDir: string;
+    // Stored by the first start, recognised by the second: the data survived the restart.
+    const delivery = vehicleState({ vehicleId: "restart-vehicle", signals: [{ code: "odometer-traveleddistance", body: { value: 1 } }] });
     beforeAll(() => {
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetgraph-"));
     });
@@ -33,17 +36,20 @@ describe("the service process", () => {
       expect(main.output()).toMatch(/JWT_SECRET is not set: the GraphQL API is OPEN/);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      // No SMARTCAR_MANAGEMENT_TOKEN: development accepts unsigned deliveries.
+      expect((await postDelivery(url, delivery, { token: null })).body).toEqual({ status: "applied", eventId: delivery.eventId });
       main.child.kill("SIGTERM");
       expect(await main.exited).toBe(0);
       expect(fs.readdirSync(dataDir).length).toBeGreaterThan(0);
     });
 
-    it("reopens the same database on the next start instead of creating a new one", async () => {
+    it("reopens the same database on the next start, with the data written before", async () => {
       const main = runMain({ DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1" });
       running.push(main);
-      await listeningUrl(main);
+      const url = await listeningUrl(main);
       // The first start applied the migrations; a reopened database has nothing left to apply.
       expect(main.output()).not.toMatch(/migrations applied/);
+      expect((await postDelivery(url, delivery, { token: null })).body).toEqual({ status: "duplicate", eventId: delivery.eventId });
       main.child.kill("SIGINT");
       expect(await main.exited).toBe(0);
     });
