@@ -12,7 +12,9 @@ import type { Config } from "./config";
 import { createDataSource } from "./db/data-source";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres";
 import { AppError } from "./errors";
-import type { Context } from "./graphql/context";
+import { createContext, type Context } from "./graphql/context";
+import { createFormatError } from "./graphql/format-error";
+import { queryLimitsPlugin } from "./graphql/query-limits";
 import { buildAppSchema } from "./graphql/schema";
 import { errorMiddleware } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
@@ -80,9 +82,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     const schema = await buildAppSchema();
     apollo = new ApolloServer<Context>({
       schema,
-      plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+      plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), queryLimitsPlugin<Context>()],
       // Our own SIGTERM handler stops everything in order (Apollo's would race it and hang).
       stopOnTerminationSignals: false,
+      formatError: createFormatError(logger),
+      includeStacktraceInErrorResponses: false,
     });
     await apollo.start();
     expressApp.use(
@@ -91,7 +95,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       expressMiddleware(apollo, {
         context: async ({ req }) => {
           try {
-            return { viewer: await tokens.verify(req.headers.authorization), dataSource: ds, logger };
+            return createContext({ viewer: await tokens.verify(req.headers.authorization), dataSource: ds, logger });
           } catch (error) {
             if (error instanceof AppError) {
               throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.status } } });

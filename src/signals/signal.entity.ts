@@ -51,6 +51,7 @@ export class Signal {
   receivedAt: Date;
 
   /** Ordering key: oemUpdatedAt, else retrievedAt, else receivedAt (contract, "Newest wins"). */
+  @Field(() => Date, { description: "When the value was true: oemUpdatedAt, else retrievedAt, else receivedAt" })
   @Column("timestamptz")
   observedAt: Date;
 

@@ -1,0 +1,19 @@
+/**
+ * Parses a bucket width for `Signal.series`: an ISO-8601 duration in whole days, hours, minutes and
+ * seconds (`PT15M`, `PT1H`, `P1D`, `P1DT12H`). Months and years have no fixed length, so they are
+ * refused. Returns seconds, or undefined when the text is not such a duration or is zero.
+ */
+export function parseIntervalSeconds(text: string): number | undefined {
+  const duration = text.trim().toUpperCase();
+  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(duration);
+  // The pattern also matches the empty forms "P" and "P…T", which ISO-8601 does not allow.
+  if (!match || duration === "P" || duration.endsWith("T")) return undefined;
+  const [, days, hours, minutes, seconds] = match;
+  const total = Number(days ?? 0) * 86_400 + Number(hours ?? 0) * 3_600 + Number(minutes ?? 0) * 60 + Number(seconds ?? 0);
+  return total > 0 ? total : undefined;
+}
+
+/** How many buckets of `intervalSeconds` cover [from, to): the last one may reach past `to`. */
+export function bucketCount(from: Date, to: Date, intervalSeconds: number): number {
+  return Math.ceil((to.getTime() - from.getTime()) / (intervalSeconds * 1000));
+}

@@ -1,0 +1,183 @@
+import type { DataSource } from "typeorm";
+import { SortDirection } from "../graphql/connection";
+import type { CursorKey } from "../graphql/cursor";
+import { SignalError } from "./signal-error.entity";
+import { SignalReading } from "./signal-reading.entity";
+import { Signal } from "./signal.entity";
+
+/** One signal of one vehicle. */
+export interface SignalKey {
+  readonly vehicleId: string;
+  readonly code: string;
+}
+
+export interface HistoryRange {
+  /** Inclusive. */
+  readonly from?: Date | null;
+  /** Exclusive. */
+  readonly to?: Date | null;
+}
+
+export interface HistoryPageRequest extends HistoryRange {
+  readonly first: number;
+  readonly after?: CursorKey;
+  readonly direction: SortDirection;
+}
+
+export interface SeriesRequest {
+  readonly from: Date;
+  readonly to: Date;
+  readonly intervalSeconds: number;
+  /** Buckets from `from` on (see bucketCount in series-interval.ts). */
+  readonly buckets: number;
+}
+
+export interface HistoryRow {
+  readonly node: SignalReading;
+  readonly key: CursorKey;
+}
+
+/** One time bucket of a numeric signal; the value fields are null for a bucket without readings. */
+export interface SeriesRow {
+  readonly start: Date;
+  readonly count: number;
+  readonly first: number | null;
+  readonly last: number | null;
+  readonly min: number | null;
+  readonly max: number | null;
+  readonly avg: number | null;
+}
+
+/** The columns of `signals` and `signal_readings` under their entity property names. */
+const VALUE_COLUMNS = (t: string) => `
+  ${t}.vehicle_id AS "vehicleId", ${t}.code, ${t}.name, ${t}.group_name AS "group", ${t}.body, ${t}.value, ${t}.unit,
+  ${t}.retrieved_at AS "retrievedAt", ${t}.oem_updated_at AS "oemUpdatedAt", ${t}.received_at AS "receivedAt",
+  ${t}.observed_at AS "observedAt", ${t}.event_id AS "eventId"`;
+
+/** Set-based reads of latest values, history, failures and time series: one statement per batch of vehicles. */
+export class SignalService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Latest good values of the vehicles, by vehicle then code. */
+  async latestByVehicles(vehicleIds: readonly string[]): Promise<Signal[]> {
+    const rows: Signal[] = await this.dataSource.query(
+      `SELECT ${VALUE_COLUMNS("s")} FROM signals s WHERE s.vehicle_id = ANY($1) ORDER BY s.vehicle_id, s.code`,
+      [vehicleIds],
+    );
+    return rows.map((row) => Object.assign(new Signal(), row));
+  }
+
+  /**
+   * Each vehicle's values as they were at `asOf`: per signal, the reading observed last at or before
+   * that instant (the same "newest wins" order as the latest value, so `asOf: now` equals `signals`).
+   * Readings that arrived late count by when they were observed.
+   */
+  async asOfByVehicles(vehicleIds: readonly string[], asOf: Date): Promise<Signal[]> {
+    const rows: Signal[] = await this.dataSource.query(
+      `SELECT DISTINCT ON (r.vehicle_id, r.code) ${VALUE_COLUMNS("r")}
+         FROM signal_readings r
+        WHERE r.vehicle_id = ANY($1) AND r.observed_at <= $2
+        ORDER BY r.vehicle_id, r.code, r.observed_at DESC, r.event_id DESC, r.id DESC`,
+      [vehicleIds, asOf],
+    );
+    return rows.map((row) => Object.assign(new Signal(), row));
+  }
+
+  /** Signals currently failing, by vehicle then code. */
+  async errorsByVehicles(vehicleIds: readonly string[]): Promise<SignalError[]> {
+    const rows: SignalError[] = await this.dataSource.query(
+      `SELECT e.vehicle_id AS "vehicleId", e.code, e.name, e.group_name AS "group", e.error_type AS "errorType",
+              e.error_code AS "errorCode", e.first_seen_at AS "firstSeenAt", e.last_seen_at AS "lastSeenAt",
+              e.observed_at AS "observedAt", e.event_id AS "eventId"
+         FROM signal_errors e WHERE e.vehicle_id = ANY($1) ORDER BY e.vehicle_id, e.code`,
+      [vehicleIds],
+    );
+    return rows.map((row) => Object.assign(new SignalError(), row));
+  }
+
+  /**
+   * One history page per signal, all in one statement (a LATERAL subquery per key, each using the
+   * (vehicle_id, code, observed_at) index). Ordered by observation time, then id.
+   */
+  async historyPages(keys: readonly SignalKey[], request: HistoryPageRequest): Promise<HistoryRow[][]> {
+    const dir = request.direction === SortDirection.ASC ? "ASC" : "DESC";
+    const cmp = dir === "ASC" ? ">" : "<";
+    const rows: Array<SignalReading & { ord: string; sortKey: string }> = await this.dataSource.query(
+      `SELECT k.ord, h.*
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(vehicle_id, code, ord)
+         CROSS JOIN LATERAL (
+           SELECT r.id, ${VALUE_COLUMNS("r")}, r.late, r.observed_at::text AS "sortKey"
+             FROM signal_readings r
+            WHERE r.vehicle_id = k.vehicle_id AND r.code = k.code
+              AND ($3::timestamptz IS NULL OR r.observed_at >= $3)
+              AND ($4::timestamptz IS NULL OR r.observed_at < $4)
+              AND ($5::timestamptz IS NULL OR (r.observed_at, r.id) ${cmp} ($5::timestamptz, $6::bigint))
+            ORDER BY r.observed_at ${dir}, r.id ${dir}
+            LIMIT $7
+         ) h
+        ORDER BY k.ord, h."observedAt" ${dir}, h.id ${dir}`,
+      [
+        keys.map((key) => key.vehicleId),
+        keys.map((key) => key.code),
+        request.from ?? null,
+        request.to ?? null,
+        request.after?.[0] ?? null,
+        request.after?.[1] ?? null,
+        request.first + 1,
+      ],
+    );
+    const pages = keys.map((): HistoryRow[] => []);
+    for (const { ord, sortKey, ...reading } of rows) {
+      pages[Number(ord) - 1].push({ node: Object.assign(new SignalReading(), reading), key: [sortKey, reading.id] });
+    }
+    return pages;
+  }
+
+  /** How many readings each signal has in the range. */
+  async historyCounts(keys: readonly SignalKey[], range: HistoryRange): Promise<number[]> {
+    const rows: Array<{ count: string }> = await this.dataSource.query(
+      `SELECT (SELECT count(*) FROM signal_readings r
+                WHERE r.vehicle_id = k.vehicle_id AND r.code = k.code
+                  AND ($3::timestamptz IS NULL OR r.observed_at >= $3)
+                  AND ($4::timestamptz IS NULL OR r.observed_at < $4)) AS count
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(vehicle_id, code, ord)
+        ORDER BY k.ord`,
+      [keys.map((key) => key.vehicleId), keys.map((key) => key.code), range.from ?? null, range.to ?? null],
+    );
+    return rows.map((row) => Number(row.count));
+  }
+
+  /**
+   * Time buckets of each signal's numeric readings in [from, to), aggregated in SQL with date_bin
+   * (buckets start at `from`). Every bucket is returned, empty ones with count 0, so charts need no gaps logic.
+   * Late readings count at the time they were observed.
+   */
+  async series(keys: readonly SignalKey[], request: SeriesRequest): Promise<SeriesRow[][]> {
+    const rows: Array<Omit<SeriesRow, "count"> & { ord: string; count: string }> = await this.dataSource.query(
+      `SELECT k.ord,
+              date_bin(make_interval(secs => $5), r.observed_at, $3::timestamptz) AS start,
+              count(*) AS count,
+              (array_agg(r.value ORDER BY r.observed_at, r.event_id, r.id))[1] AS first,
+              (array_agg(r.value ORDER BY r.observed_at DESC, r.event_id DESC, r.id DESC))[1] AS last,
+              min(r.value) AS min, max(r.value) AS max, avg(r.value) AS avg
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(vehicle_id, code, ord)
+         JOIN signal_readings r
+           ON r.vehicle_id = k.vehicle_id AND r.code = k.code
+          AND r.observed_at >= $3 AND r.observed_at < $4 AND r.value IS NOT NULL
+        GROUP BY k.ord, start
+        ORDER BY k.ord, start`,
+      [keys.map((key) => key.vehicleId), keys.map((key) => key.code), request.from, request.to, request.intervalSeconds],
+    );
+    const byKey = keys.map(() => new Map<number, SeriesRow>());
+    for (const { ord, count, start, ...values } of rows) {
+      byKey[Number(ord) - 1].set(new Date(start).getTime(), { start: new Date(start), count: Number(count), ...values });
+    }
+    const step = request.intervalSeconds * 1000;
+    return byKey.map((buckets) =>
+      Array.from({ length: request.buckets }, (_, n) => {
+        const start = new Date(request.from.getTime() + n * step);
+        return buckets.get(start.getTime()) ?? { start, count: 0, first: null, last: null, min: null, max: null, avg: null };
+      }),
+    );
+  }
+}

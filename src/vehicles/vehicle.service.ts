@@ -1,0 +1,82 @@
+import type { DataSource, SelectQueryBuilder } from "typeorm";
+import { scopeOf, type Viewer } from "../auth/viewer";
+import { SortDirection, type PageRows } from "../graphql/connection";
+import type { CursorKey } from "../graphql/cursor";
+import { Vehicle } from "./vehicle.entity";
+import { VehicleOrderField } from "./vehicles.args";
+
+export interface VehicleFilter {
+  make?: string | null;
+  model?: string | null;
+  year?: number | null;
+  userId?: string | null;
+  lastSeenAfter?: Date | null;
+  lastSeenBefore?: Date | null;
+}
+
+export interface VehicleOrdering {
+  field: VehicleOrderField;
+  direction: SortDirection;
+}
+
+/** The sort column of each ordering; every ordering ends with `id`, so the order is total and cursors are stable. */
+const SORT_COLUMN: Record<VehicleOrderField, string | undefined> = {
+  [VehicleOrderField.ID]: undefined,
+  [VehicleOrderField.LAST_SEEN_AT]: "v.last_seen_at",
+  [VehicleOrderField.FIRST_SEEN_AT]: "v.first_seen_at",
+};
+
+/** Reads vehicles, always limited to what the viewer may see. */
+export class VehicleService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The visible vehicles among `ids` (any order; unknown and foreign ids are simply missing). */
+  async byIds(viewer: Viewer, ids: readonly string[]): Promise<Vehicle[]> {
+    const query = this.scoped(viewer).andWhere("v.id = ANY(:ids)", { ids });
+    return query.getMany();
+  }
+
+  /** One page (`first + 1` rows) in `ordering`, after the row whose sort key is `after`. */
+  async page(viewer: Viewer, filter: VehicleFilter, ordering: VehicleOrdering, first: number, after: CursorKey | undefined): Promise<PageRows<Vehicle>> {
+    const filtered = this.filtered(viewer, filter);
+    const column = SORT_COLUMN[ordering.field];
+    const dir = ordering.direction === SortDirection.DESC ? "DESC" : "ASC";
+    const cmp = dir === "DESC" ? "<" : ">";
+    const query = filtered.clone();
+    if (column) {
+      // Timestamps go into cursors as PostgreSQL text, which keeps their microseconds.
+      query.addSelect(`${column}::text`, "sort_key").orderBy(column, dir).addOrderBy("v.id", dir);
+      if (after) query.andWhere(`(${column}, v.id) ${cmp} (CAST(:afterKey AS timestamptz), :afterId)`, { afterKey: after[0], afterId: after[1] });
+    } else {
+      query.orderBy("v.id", dir);
+      if (after) query.andWhere(`v.id ${cmp} :afterId`, { afterId: after[0] });
+    }
+    const { entities, raw } = await query.limit(first + 1).getRawAndEntities<{ sort_key?: string }>();
+    return {
+      rows: entities.map((node, index) => ({ node, key: column ? [raw[index].sort_key ?? "", node.id] : [node.id] })),
+      count: () => filtered.getCount(),
+    };
+  }
+
+  /** Cursor key length of an ordering (see `page`). */
+  static keyLength(field: VehicleOrderField): number {
+    return SORT_COLUMN[field] ? 2 : 1;
+  }
+
+  private scoped(viewer: Viewer): SelectQueryBuilder<Vehicle> {
+    const query = this.dataSource.getRepository(Vehicle).createQueryBuilder("v").where("TRUE");
+    const scope = scopeOf(viewer);
+    return scope === undefined ? query : query.andWhere("v.user_id = :scope", { scope });
+  }
+
+  private filtered(viewer: Viewer, filter: VehicleFilter): SelectQueryBuilder<Vehicle> {
+    const query = this.scoped(viewer);
+    if (filter.make != null) query.andWhere("lower(v.make) = lower(:make)", { make: filter.make });
+    if (filter.model != null) query.andWhere("lower(v.model) = lower(:model)", { model: filter.model });
+    if (filter.year != null) query.andWhere("v.year = :year", { year: filter.year });
+    if (filter.userId != null) query.andWhere("v.user_id = :userId", { userId: filter.userId });
+    if (filter.lastSeenAfter != null) query.andWhere("v.last_seen_at >= :lastSeenAfter", { lastSeenAfter: filter.lastSeenAfter });
+    if (filter.lastSeenBefore != null) query.andWhere("v.last_seen_at < :lastSeenBefore", { lastSeenBefore: filter.lastSeenBefore });
+    return query;
+  }
+}
