@@ -5,7 +5,7 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
-import { GraphQLError } from "graphql";
+import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
 import { TokenVerifier } from "./auth/viewer";
 import type { Config } from "./config";
@@ -19,7 +19,11 @@ import { buildAppSchema } from "./graphql/schema";
 import { errorMiddleware } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
+import type { ChangeBus } from "./subscriptions/change-bus";
 import type { ChangePublisher } from "./subscriptions/change-events";
+import { ChangeFeed } from "./subscriptions/change-feed";
+import { createChangeBus } from "./subscriptions/create-change-bus";
+import { startSubscriptionServer, type SubscriptionServer } from "./subscriptions/ws-server";
 import { IngestionService } from "./webhooks/ingestion.service";
 import { webhookRouter } from "./webhooks/webhook.router";
 
@@ -48,6 +52,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let dataSource: DataSource | undefined;
   let embedded: EmbeddedPostgres | undefined;
   let apollo: ApolloServer<Context> | undefined;
+  let bus: ChangeBus | undefined;
+  let subscriptions: SubscriptionServer | undefined;
   let state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
 
   expressApp.disable("x-powered-by");
@@ -78,7 +84,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     );
   }
 
-  async function startGraphQL(ds: DataSource): Promise<void> {
+  async function startGraphQL(ds: DataSource): Promise<GraphQLSchema> {
     const schema = await buildAppSchema();
     apollo = new ApolloServer<Context>({
       schema,
@@ -105,6 +111,23 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         },
       }),
     );
+    return schema;
+  }
+
+  /** graphql-ws on the same server and path; the bus carries committed changes from every instance. */
+  async function startSubscriptions(ds: DataSource, schema: GraphQLSchema): Promise<ChangeBus> {
+    const changes = await createChangeBus(ds, logger);
+    bus = changes;
+    await changes.start();
+    subscriptions = startSubscriptionServer({
+      httpServer,
+      schema,
+      tokens,
+      feed: new ChangeFeed(changes, ds),
+      logger,
+      context: (input) => createContext({ ...input, dataSource: ds, logger }),
+    });
+    return changes;
   }
 
   const app: App = {
@@ -126,8 +149,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       state = "starting";
       try {
         dataSource = await connectDatabase();
-        await startGraphQL(dataSource);
-        mountWebhooks(dataSource, { publish: async () => {} });
+        const schema = await startGraphQL(dataSource);
+        mountWebhooks(dataSource, await startSubscriptions(dataSource, schema));
         expressApp.use(errorMiddleware(logger));
         await new Promise<void>((resolve, reject) => {
           httpServer.once("error", reject);
@@ -150,9 +173,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     async stop() {
       if (state === "stopping" || state === "stopped") return;
       state = "stopping";
+      // Subscribers first: committed events still in flight are sent, then sockets close with 1001
+      // (Apollo's HTTP drain would cut upgraded sockets without a close frame).
+      await subscriptions?.close();
       // Apollo's drain plugin stops accepting requests and waits for in-flight ones.
       if (apollo) await apollo.stop();
       else if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
+      await bus?.stop();
       if (dataSource?.isInitialized) await dataSource.destroy();
       await embedded?.stop();
       state = "stopped";

@@ -1,14 +1,24 @@
 import path from "node:path";
 import type { GraphQLSchema } from "graphql";
+import { createPubSub } from "@graphql-yoga/subscription";
 import { buildSchema, type NonEmptyArray } from "type-graphql";
+import { IssueSubscriptionResolver } from "../issues/issue-subscription.resolver";
 import { IssueResolver } from "../issues/issue.resolver";
 import { SignalErrorResolver } from "../signals/signal-error.resolver";
+import { SignalSubscriptionResolver } from "../signals/signal-subscription.resolver";
 import { SignalResolver } from "../signals/signal.resolver";
 import { VehicleResolver } from "../vehicles/vehicle.resolver";
 import { DateTimeScalar } from "./scalars";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const RESOLVERS: NonEmptyArray<Function> = [VehicleResolver, SignalResolver, SignalErrorResolver, IssueResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [
+  VehicleResolver,
+  SignalResolver,
+  SignalErrorResolver,
+  IssueResolver,
+  SignalSubscriptionResolver,
+  IssueSubscriptionResolver,
+];
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "schema.graphql");
 
@@ -18,5 +28,7 @@ export async function buildAppSchema(): Promise<GraphQLSchema> {
     resolvers: RESOLVERS,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: true,
+    // Required by type-graphql once a @Subscription exists; ours bring their own `subscribe` (src/subscriptions).
+    pubSub: createPubSub(),
   });
 }

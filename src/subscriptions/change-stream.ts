@@ -1,0 +1,200 @@
+import type { BusListener, BusMessage } from "./change-bus";
+
+/** What a stream needs to know about one kind of change (signals, issues). */
+export interface StreamSource<E, P> {
+  /** The event when this subscriber wants it (kind, filters, access), else undefined. */
+  accept(message: BusMessage): E | undefined;
+  /** The replay and de-duplication key (reading id, change id). */
+  keyOf(event: E): string;
+  /** The payload of a live event; undefined when its row is gone (vehicle deleted meanwhile). */
+  load(event: E): Promise<P | undefined>;
+  /** Everything this subscriber would have received since `since`, oldest first, at most `limit`. */
+  replay(since: Date, limit: number): Promise<Array<{ key: string; payload: P }>>;
+}
+
+export interface StreamOptions {
+  readonly subscribe: (listener: BusListener) => () => void;
+  /** Replay what happened since then before going live. */
+  readonly since?: Date;
+  /** Live events waiting while the client does not keep up; more disconnects it. */
+  readonly maxQueue: number;
+  /** Most rows one replay may return; a resume from further back is refused. */
+  readonly maxReplay: number;
+  /** Called once when `maxQueue` is exceeded, to drop the slow client. */
+  readonly onOverflow: () => void;
+  readonly onClose: () => void;
+}
+
+export class ReplayTooLarge extends Error {
+  constructor(limit: number) {
+    super(`more than ${limit} changes to replay: query the current state and subscribe again without since`);
+    this.name = "ReplayTooLarge";
+  }
+}
+
+export class SlowConsumer extends Error {
+  constructor(limit: number) {
+    super(`more than ${limit} events waiting: the client does not keep up`);
+    this.name = "SlowConsumer";
+  }
+}
+
+type Input<E> = { readonly kind: "event"; readonly event: E } | { readonly kind: "replay"; readonly since: Date };
+
+/** Keys already sent, the most recent `capacity` of them (a Set iterates in insertion order). */
+class RecentKeys {
+  private readonly keys = new Set<string>();
+  constructor(private readonly capacity: number) {}
+
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+
+  add(key: string): void {
+    this.keys.delete(key);
+    this.keys.add(key);
+    if (this.keys.size > this.capacity) this.keys.delete(this.keys.values().next().value as string);
+  }
+}
+
+/**
+ * One subscription's events, in order, with no gap and no duplicate: it listens first (queueing),
+ * replays from the database what happened since `since`, then continues with the queued and live
+ * events, skipping any key it already sent. A bus `gap` triggers the same catch-up.
+ *
+ * Hand-written rather than an async generator: a generator waiting for the next event cannot be
+ * stopped by `return()` until one arrives, so an idle client's unsubscribe would leak the listener.
+ * Payloads are loaded only when the consumer asks for the next one, so a client that does not read
+ * makes events queue here, bounded by `maxQueue`.
+ */
+export class ChangeStream<E, P> implements AsyncIterableIterator<P> {
+  private readonly queue: Array<Input<E>> = [];
+  private readonly ready: P[] = [];
+  private readonly sent: RecentKeys;
+  private waiter: { resolve(result: IteratorResult<P>): void; reject(error: unknown): void } | undefined;
+  private failure: unknown;
+  private pumping = false;
+  private closed = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly source: StreamSource<E, P>,
+    private readonly options: StreamOptions,
+  ) {
+    // Enough to recognise every replayed row and the live events around the seam.
+    this.sent = new RecentKeys(options.maxReplay + options.maxQueue);
+    this.unsubscribe = options.subscribe((message) => this.receive(message));
+    if (options.since) this.queue.push({ kind: "replay", since: options.since });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** True when nothing is waiting to be sent and the consumer already asked for more (its last send completed). */
+  get idle(): boolean {
+    return this.closed || (this.queue.length === 0 && this.ready.length === 0 && !this.pumping && this.waiter !== undefined);
+  }
+
+  next(): Promise<IteratorResult<P>> {
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      return Promise.reject(failure);
+    }
+    if (this.ready.length > 0) return Promise.resolve({ value: this.ready.shift() as P, done: false });
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      void this.pump();
+    });
+  }
+
+  async return(): Promise<IteratorResult<P>> {
+    this.close();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<P>> {
+    this.close();
+    throw error;
+  }
+
+  private receive(message: BusMessage): void {
+    if (this.closed) return;
+    if (message.kind === "gap") {
+      this.queue.push({ kind: "replay", since: message.since });
+    } else {
+      const event = this.source.accept(message);
+      if (event === undefined) return;
+      this.queue.push({ kind: "event", event });
+    }
+    if (this.queue.length > this.options.maxQueue) {
+      this.fail(new SlowConsumer(this.options.maxQueue));
+      this.options.onOverflow();
+      return;
+    }
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.waiter && !this.closed && this.ready.length === 0 && this.queue.length > 0) {
+        await this.process(this.queue.shift() as Input<E>);
+        if (this.waiter && !this.closed && this.ready.length > 0) {
+          const waiter = this.waiter;
+          this.waiter = undefined;
+          waiter.resolve({ value: this.ready.shift() as P, done: false });
+        }
+      }
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async process(input: Input<E>): Promise<void> {
+    if (input.kind === "replay") {
+      const rows = await this.source.replay(input.since, this.options.maxReplay + 1);
+      if (rows.length > this.options.maxReplay) throw new ReplayTooLarge(this.options.maxReplay);
+      for (const row of rows) {
+        if (this.sent.has(row.key)) continue;
+        this.sent.add(row.key);
+        this.ready.push(row.payload);
+      }
+      return;
+    }
+    const key = this.source.keyOf(input.event);
+    if (this.sent.has(key)) return;
+    const payload = await this.source.load(input.event);
+    if (payload === undefined || this.closed) return;
+    this.sent.add(key);
+    this.ready.push(payload);
+  }
+
+  private fail(error: unknown): void {
+    if (this.closed) return;
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    this.close();
+    if (waiter) waiter.reject(error);
+    else this.failure = error;
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.ready.length = 0;
+    this.unsubscribe();
+    if (this.waiter) {
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      waiter.resolve({ value: undefined, done: true });
+    }
+    this.options.onClose();
+  }
+}

@@ -1,0 +1,176 @@
+import type http from "node:http";
+import type { Duplex } from "node:stream";
+import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { TokenVerifier, Viewer } from "../auth/viewer";
+import { AppError } from "../errors";
+import type { Logger } from "../logger";
+import type { ChangeFeed } from "./change-feed";
+import { liveInputOf, type LiveInput } from "./live-context";
+
+export interface SubscriptionServerOptions {
+  readonly httpServer: http.Server;
+  /** The HTTP GraphQL path: one URL for queries and subscriptions. @default "/graphql" */
+  readonly path?: string;
+  readonly schema: GraphQLSchema;
+  readonly tokens: TokenVerifier;
+  readonly feed: ChangeFeed;
+  readonly logger: Logger;
+  /**
+   * Builds a GraphQL context from the connection's caller. Called once per subscription (for its
+   * `subscribe`) and again for every event, so per-operation caches (DataLoaders) never serve stale data.
+   */
+  readonly context: (input: LiveInput) => unknown;
+  /** Ping interval; a client that misses a pong for as long is terminated. @default 12_000 */
+  readonly keepAliveMs?: number;
+  /** Bytes a socket may have queued unsent before the client counts as too slow. @default 1 MiB */
+  readonly maxBufferedBytes?: number;
+}
+
+export interface SubscriptionServer {
+  /** Open WebSocket connections. */
+  readonly connections: number;
+  /**
+   * Refuses new connections, sends the events already committed (up to `timeoutMs`), then closes
+   * every socket with 1001 Going Away; clients reconnect elsewhere and resume with `since`.
+   */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** graphql-ws close codes (protocol): 4401 also for an expired token, so clients get a fresh one before retrying. */
+const UNAUTHORIZED = 4401;
+/** RFC 6455 "Try Again Later": graphql-ws clients retry it, and resume with `since`. */
+const TRY_AGAIN_LATER = 1013;
+/** setTimeout's largest delay (about 24.8 days); longer tokens are checked again when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * graphql-ws (protocol graphql-transport-ws) on the HTTP server's `/graphql`: the bearer token comes in
+ * `connection_init` (`{"Authorization": "Bearer <JWT>"}`) and is checked once; the socket closes when it
+ * expires. Keep-alive pings find dead peers; a client that does not read is dropped before its
+ * queued events grow the server's memory.
+ */
+export function startSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
+  const { httpServer, tokens, feed, logger } = options;
+  const path = options.path ?? "/graphql";
+  const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+  // Messages from clients are small (subscribe, ping, complete); 64 KiB leaves room for long queries.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const viewers = new WeakMap<WebSocket, Viewer>();
+  let closing = false;
+
+  function onUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const { pathname } = new URL(request.url ?? "/", "http://localhost");
+    if (pathname !== path || closing) {
+      socket.end(`HTTP/1.1 ${closing ? "503 Service Unavailable" : "404 Not Found"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
+  }
+  httpServer.on("upgrade", onUpgrade);
+
+  function dropSlowClient(socket: WebSocket): void {
+    if (socket.readyState !== socket.OPEN) return;
+    logger.warn({ bufferedAmount: socket.bufferedAmount }, "dropping a subscription client that does not keep up");
+    socket.close(TRY_AGAIN_LATER, "Client too slow");
+    // The close frame waits behind the unread data; do not wait for a client that does not read.
+    setTimeout(() => socket.terminate(), 1_000).unref();
+  }
+
+  function closeOnExpiry(socket: WebSocket, viewer: Viewer): void {
+    const expiresAt = viewer.kind === "open" ? undefined : viewer.expiresAt;
+    if (expiresAt === undefined) return;
+    const timer = setTimeout(() => {
+      if (Date.now() < expiresAt.getTime()) return closeOnExpiry(socket, viewer);
+      socket.close(UNAUTHORIZED, "Token expired");
+    }, Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), MAX_TIMER_MS));
+    socket.once("close", () => clearTimeout(timer));
+  }
+
+  function inputOf(socket: WebSocket): LiveInput {
+    const viewer = viewers.get(socket);
+    // onConnect stores it before graphql-ws accepts any subscribe message.
+    if (!viewer) throw new Error("subscription on an unauthenticated socket");
+    return { viewer, live: { feed, dropSlowClient: () => dropSlowClient(socket) } };
+  }
+
+  const server = useServer(
+    {
+      schema: options.schema,
+      context: (ctx) => options.context(inputOf(ctx.extra.socket)),
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const authorization = params.Authorization ?? params.authorization;
+        let viewer: Viewer;
+        try {
+          viewer = await tokens.verify(typeof authorization === "string" ? authorization : undefined);
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          // graphql-ws would close with 4403; the contract says 4401, and a close already sent wins.
+          ctx.extra.socket.close(UNAUTHORIZED, "Unauthorized");
+          return false;
+        }
+        viewers.set(ctx.extra.socket, viewer);
+        closeOnExpiry(ctx.extra.socket, viewer);
+        return true;
+      },
+      onNext: (ctx) => {
+        if (ctx.extra.socket.bufferedAmount > maxBufferedBytes) dropSlowClient(ctx.extra.socket);
+      },
+      // The operation's context carries its LiveInput (contexts keep their input's fields).
+      subscribe: (args) => subscribeWithFreshContexts(args, () => options.context(liveInputOf(args.contextValue))),
+    },
+    wss,
+    options.keepAliveMs ?? 12_000,
+  );
+
+  return {
+    get connections() {
+      return wss.clients.size;
+    },
+    async close(timeoutMs = 5_000) {
+      closing = true;
+      await feed.drain(timeoutMs);
+      // A client that never answers the close frame is cut after the timeout.
+      const timer = setTimeout(() => wss.clients.forEach((socket) => socket.terminate()), timeoutMs);
+      try {
+        await server.dispose();
+      } finally {
+        clearTimeout(timer);
+      }
+      httpServer.off("upgrade", onUpgrade);
+    },
+  };
+}
+
+/**
+ * graphql-js executes every event of a subscription with the one context made when it started;
+ * here each event gets a new one, as an HTTP request would.
+ */
+async function subscribeWithFreshContexts(
+  args: ExecutionArgs,
+  contextForEvent: () => unknown,
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const events = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in events)) return events;
+  const iterator = events[Symbol.asyncIterator]();
+  const mapped: AsyncIterableIterator<ExecutionResult> = {
+    [Symbol.asyncIterator]: () => mapped,
+    async next() {
+      const event = await iterator.next();
+      if (event.done) return { value: undefined, done: true };
+      const result = await execute({ ...args, rootValue: event.value, contextValue: contextForEvent() });
+      return { value: result, done: false };
+    },
+    async return() {
+      await iterator.return?.();
+      return { value: undefined, done: true };
+    },
+    async throw(error: unknown) {
+      await iterator.return?.();
+      throw error;
+    },
+  };
+  return mapped;
+}
