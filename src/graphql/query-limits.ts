@@ -17,8 +17,11 @@ import { DEFAULT_PAGE_SIZE } from "./connection";
 
 /** Deepest field nesting an operation may have (introspection fields are not counted). */
 export const MAX_DEPTH = 12;
-/** Highest estimated cost: about 100 vehicles with their signals, errors and issues, not their whole histories. */
-export const MAX_COST = 20_000;
+/**
+ * Highest estimated cost: a page of 100 vehicles with their signals, errors, issues and a short
+ * history each fits; 100 vehicles × their signals × 100-reading histories (≈ 400,000) does not.
+ */
+export const MAX_COST = 50_000;
 /** Items assumed in a list that has no `first` (a vehicle's signals, errors, issues; a series). */
 export const ASSUMED_LIST_SIZE = 10;
 
