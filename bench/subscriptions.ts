@@ -1,0 +1,235 @@
+/**
+ * Subscriptions, run by hand:
+ *   1. latency: with SUBSCRIBERS WebSocket clients (one socket and one `signalUpdated` each, all on
+ *      the same vehicle, so every delivery fans out to all of them), the time from a webhook POST's
+ *      200 to the event's arrival at each subscriber (p50, p99 over every arrival);
+ *   2. memory: the server's RSS and heap with IDLE idle subscriptions (one socket each).
+ *
+ *   npm run bench:subscriptions                                  # against DATABASE_URL (or local PostgreSQL)
+ *   SUBSCRIBERS=1000 POSTS=200 IDLE=10000 npm run bench:subscriptions
+ *
+ * The server is this file in a child process (`--server`), so clients and server do not share an
+ * event loop; it reports its own memory after a forced GC. Creates a scratch database, drops it after.
+ */
+import "reflect-metadata";
+import { fork, type ChildProcess } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createClient, type Client as WsClient } from "graphql-ws";
+import { SignJWT } from "jose";
+import { Client } from "pg";
+import WebSocket from "ws";
+import { createApp } from "../src/app";
+import { loadConfig } from "../src/config";
+import { hmacHex } from "../src/webhooks/signature";
+
+const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 1_000);
+const POSTS = Number(process.env.POSTS ?? 200);
+const IDLE = Number(process.env.IDLE ?? 10_000);
+const TOKEN = "bench-management-token";
+const JWT_SECRET = "bench-jwt-secret-that-is-at-least-32-bytes";
+const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const CODE = "tractionbattery-stateofcharge";
+
+type ServerMessage = { url: string } | { memory: NodeJS.MemoryUsage };
+
+/** The child: a real fleetgraph app that answers memory questions over IPC. */
+async function serve(): Promise<void> {
+  const app = createApp(loadConfig());
+  await app.start();
+  process.send?.({ url: app.url } satisfies ServerMessage);
+  process.on("message", async (message: string) => {
+    if (message === "memory") {
+      // Twice: the first run may leave finalizable objects for the second.
+      global.gc?.();
+      global.gc?.();
+      process.send?.({ memory: process.memoryUsage() } satisfies ServerMessage);
+    } else if (message === "stop") {
+      await app.stop();
+      process.exit(0);
+    }
+  });
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function ask<T extends ServerMessage>(child: ChildProcess, message: string | undefined, has: string): Promise<T> {
+  return new Promise((resolve) => {
+    const onMessage = (reply: ServerMessage) => {
+      if (!(has in reply)) return;
+      child.off("message", onMessage);
+      resolve(reply as T);
+    };
+    child.on("message", onMessage);
+    if (message) child.send(message);
+  });
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const round = (value: number) => Math.round(value * 10) / 10;
+const mib = (bytes: number) => round(bytes / 1024 / 1024);
+
+/** Connects `count` subscribers, `batch` at a time; resolves once the server surely listens on each. */
+async function connect(
+  wsUrl: string,
+  jwt: string,
+  count: number,
+  query: string,
+  onEvent: (value: number) => void,
+): Promise<WsClient[]> {
+  const clients: WsClient[] = [];
+  const batch = 200;
+  for (let start = 0; start < count; start += batch) {
+    const size = Math.min(batch, count - start);
+    const connected = await Promise.all(
+      Array.from({ length: size }, async () => {
+        const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${jwt}` } });
+        client.subscribe<{ signalUpdated: { value: number } }>(
+          { query },
+          {
+            next: (result) => result.data && onEvent(result.data.signalUpdated.value),
+            error: (error) => process.stderr.write(`subscription error: ${JSON.stringify(error)}\n`),
+            complete: () => {},
+          },
+        );
+        // A query after the subscribe on the same socket: once answered, the subscription is registered.
+        await new Promise<void>((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: () => {}, error: reject, complete: resolve }));
+        return client;
+      }),
+    );
+    clients.push(...connected);
+  }
+  return clients;
+}
+
+async function main(): Promise<void> {
+  const name = `fg_bench_${randomBytes(4).toString("hex")}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  const child = fork(__filename, ["--server"], {
+    execArgv: ["-r", "ts-node/register", "--expose-gc"],
+    env: {
+      PATH: process.env.PATH ?? "",
+      TS_NODE_TRANSPILE_ONLY: "true",
+      DATABASE_URL: url.toString(),
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      SMARTCAR_MANAGEMENT_TOKEN: TOKEN,
+      JWT_SECRET,
+    },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const clients: WsClient[] = [];
+  try {
+    const { url: base } = await ask<{ url: string }>(child, undefined, "url");
+    const wsUrl = `${base.replace(/^http/, "ws")}/graphql`;
+    const jwt = await new SignJWT({ role: "admin" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime("2h")
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const vehicleId = `bench-${randomUUID()}`;
+    const post = async (value: number): Promise<number> => {
+      const body = JSON.stringify({
+        eventId: randomUUID(),
+        eventType: "VEHICLE_STATE",
+        data: {
+          user: { id: "bench-user" },
+          vehicle: { id: vehicleId, make: "TESLA", model: "Model 3", year: 2024 },
+          signals: [
+            { code: CODE, name: "StateOfCharge", group: "TractionBattery", body: { unit: "percent", value }, status: { value: "SUCCESS" },
+              meta: { oemUpdatedAt: Date.now(), retrievedAt: Date.now() } },
+          ],
+        },
+        meta: { version: "4.0", deliveryId: randomUUID(), deliveredAt: Date.now(), webhookId: "bench", mode: "LIVE" },
+      });
+      const response = await fetch(`${base}/webhooks/smartcar`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "sc-signature": hmacHex(TOKEN, body) },
+        body,
+      });
+      const ok = performance.now();
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+      return ok;
+    };
+
+    // 1. Latency with SUBSCRIBERS connected, every one getting every event.
+    const arrivals = new Map<number, number[]>();
+    let waiting: { value: number; resolve: () => void } | undefined;
+    const onEvent = (value: number) => {
+      const times = arrivals.get(value) ?? [];
+      times.push(performance.now());
+      arrivals.set(value, times);
+      if (waiting?.value === value && times.length === SUBSCRIBERS) waiting.resolve();
+    };
+    const query = `subscription { signalUpdated(vehicleId: "${vehicleId}", codes: ["${CODE}"]) { vehicleId code value body receivedAt } }`;
+    const connectStarted = performance.now();
+    clients.push(...(await connect(wsUrl, jwt, SUBSCRIBERS, query, onEvent)));
+    const connectSeconds = (performance.now() - connectStarted) / 1000;
+
+    const latencies: number[] = [];
+    const warmup = 20;
+    for (let value = 0; value < warmup + POSTS; value++) {
+      const allArrived = new Promise<void>((resolve) => (waiting = { value, resolve }));
+      const ok = await post(value);
+      await allArrived;
+      if (value >= warmup) for (const at of arrivals.get(value) ?? []) latencies.push(at - ok);
+      arrivals.delete(value);
+    }
+    latencies.sort((a, b) => a - b);
+    const latency = {
+      subscribers: SUBSCRIBERS,
+      posts: POSTS,
+      arrivals: latencies.length,
+      connectSeconds: round(connectSeconds),
+      p50ms: round(percentile(latencies, 50)),
+      p99ms: round(percentile(latencies, 99)),
+      maxMs: round(latencies[latencies.length - 1]),
+    };
+    process.stdout.write(`${JSON.stringify({ latency }, null, 2)}\n`);
+    await Promise.all(clients.splice(0).map((client) => client.dispose()));
+
+    // 2. Memory with IDLE idle subscriptions (never an event: another vehicle).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const before = await ask<{ memory: NodeJS.MemoryUsage }>(child, "memory", "memory");
+    const idleQuery = `subscription { signalUpdated(vehicleId: "idle-${randomUUID()}") { value } }`;
+    clients.push(...(await connect(wsUrl, jwt, IDLE, idleQuery, () => {})));
+    const after = await ask<{ memory: NodeJS.MemoryUsage }>(child, "memory", "memory");
+    const memory = {
+      idleSubscriptions: IDLE,
+      rssMiB: { before: mib(before.memory.rss), after: mib(after.memory.rss) },
+      heapUsedMiB: { before: mib(before.memory.heapUsed), after: mib(after.memory.heapUsed) },
+      perSubscriptionKiB: {
+        rss: round((after.memory.rss - before.memory.rss) / IDLE / 1024),
+        heapUsed: round((after.memory.heapUsed - before.memory.heapUsed) / IDLE / 1024),
+      },
+    };
+    process.stdout.write(`${JSON.stringify({ memory }, null, 2)}\n`);
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+    child.send("stop");
+    await new Promise((resolve) => child.once("exit", resolve));
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}
+
+if (process.argv.includes("--server")) {
+  serve().catch((error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  });
+}
