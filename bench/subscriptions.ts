@@ -115,7 +115,8 @@ async function main(): Promise<void> {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   const child = fork(__filename, ["--server"], {
-    execArgv: ["-r", "ts-node/register", "--expose-gc"],
+    // PROFILE=<dir> writes the server's CPU profile there (open it in Chrome DevTools).
+    execArgv: ["-r", "ts-node/register", "--expose-gc", ...(process.env.PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE}`] : [])],
     env: {
       PATH: process.env.PATH ?? "",
       TS_NODE_TRANSPILE_ONLY: "true",

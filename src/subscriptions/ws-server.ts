@@ -1,10 +1,22 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
-import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from "graphql";
+import {
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { TokenVerifier, Viewer } from "../auth/viewer";
 import { AppError } from "../errors";
+import { checkOperationLimits } from "../graphql/query-limits";
 import type { Logger } from "../logger";
 import type { ChangeFeed } from "./change-feed";
 import { liveInputOf, type LiveInput } from "./live-context";
@@ -98,7 +110,12 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   const server = useServer(
     {
       schema: options.schema,
-      context: (ctx) => options.context(inputOf(ctx.extra.socket)),
+      // A subscription's own context only needs its caller (see subscribeWithFreshContexts); an idle
+      // subscription then holds no per-operation caches. Queries and mutations get a full one.
+      context: (ctx, _id, _payload, args) => {
+        const input = inputOf(ctx.extra.socket);
+        return getOperationAST(args.document, args.operationName)?.operation === "subscription" ? input : options.context(input);
+      },
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
         const authorization = params.Authorization ?? params.authorization;
@@ -115,11 +132,28 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         closeOnExpiry(ctx.extra.socket, viewer);
         return true;
       },
+      // The same depth and cost limits as over HTTP, checked before anything runs.
+      onSubscribe: (_ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const invalid = validate(options.schema, document);
+        if (invalid.length > 0) return invalid;
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [new GraphQLError("Unable to identify operation")];
+        const tooLarge = checkOperationLimits(options.schema, document, operation, payload.variables ?? undefined);
+        if (tooLarge) return [tooLarge];
+        return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
+      },
       onNext: (ctx) => {
         if (ctx.extra.socket.bufferedAmount > maxBufferedBytes) dropSlowClient(ctx.extra.socket);
       },
       // The operation's context carries its LiveInput (contexts keep their input's fields).
-      subscribe: (args) => subscribeWithFreshContexts(args, () => options.context(liveInputOf(args.contextValue))),
+      subscribe: (args) => subscribeWithFreshContexts(args, () => lazily(() => options.context(liveInputOf(args.contextValue)))),
     },
     wss,
     options.keepAliveMs ?? 12_000,
@@ -142,6 +176,25 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       httpServer.off("upgrade", onUpgrade);
     },
   };
+}
+
+/**
+ * A context built on first use: most events select plain fields of the payload and never touch the
+ * context, and building one (services, a dozen DataLoaders) for each event of each of thousands of
+ * subscribers costs measurable latency and garbage.
+ */
+function lazily(build: () => unknown): object {
+  let built: object | undefined;
+  const target = () => (built ??= build() as object);
+  return new Proxy(
+    {},
+    {
+      get: (_, key) => Reflect.get(target(), key),
+      has: (_, key) => Reflect.has(target(), key),
+      ownKeys: () => Reflect.ownKeys(target()),
+      getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(target(), key),
+    },
+  );
 }
 
 /**

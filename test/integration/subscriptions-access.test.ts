@@ -106,6 +106,14 @@ describe("subscription access", () => {
     expect(body.errors?.[0]?.message).toBeDefined();
   });
 
+  it("refuses a subscription deeper than the HTTP limit, before it starts", async () => {
+    const live = connectLive(t.wsUrl, { token: await signToken({ role: "admin" }) });
+    const nested = Array.from({ length: 7 }).reduce<string>((inner) => `vehicle { issues { ${inner} } }`, "id");
+    const subscription = await live.subscribe(`subscription { vehicleIssueUpdated { ${nested} } }`);
+    const refused = await subscription.receive();
+    expect(refused).toMatchObject({ kind: "error", errors: [{ extensions: { code: "QUERY_TOO_DEEP" } }] });
+  });
+
   it("on stop, sends the events already committed, then closes the sockets with 1001", async () => {
     const other = await startTestApp();
     const vehicleId = randomUUID();

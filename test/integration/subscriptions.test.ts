@@ -14,7 +14,7 @@ const SIGNAL_UPDATED = `subscription ($vehicleId: ID, $codes: [String!], $since:
 }`;
 const ISSUE_UPDATED = `subscription ($vehicleId: ID, $state: IssueState, $since: DateTime) {
   vehicleIssueUpdated(vehicleId: $vehicleId, state: $state, since: $since) {
-    id vehicleId type code state resolvedAt openedAt
+    id vehicleId type code state resolvedAt openedAt vehicle { id make }
   }
 }`;
 
@@ -22,7 +22,15 @@ interface SignalEvent {
   signalUpdated: { vehicleId: string; code: string; value: number | null; body: unknown; unit: string | null; oemUpdatedAt: string; receivedAt: string };
 }
 interface IssueEvent {
-  vehicleIssueUpdated: { id: string; vehicleId: string; type: string; code: string | null; state: string; resolvedAt: string | null };
+  vehicleIssueUpdated: {
+    id: string;
+    vehicleId: string;
+    type: string;
+    code: string | null;
+    state: string;
+    resolvedAt: string | null;
+    vehicle: { id: string; make: string } | null;
+  };
 }
 
 const soc = (value: number, oemUpdatedAt: number): SignalSpec => ({ code: SOC, body: { unit: "percent", value }, oemUpdatedAt });
@@ -144,6 +152,8 @@ describe("subscriptions over graphql-ws", () => {
       await post(vehicleError({ vehicleId, errors: [{ ...incompatible, state: "ERROR" }] }));
       const opened = (await all.next()).vehicleIssueUpdated;
       expect(opened).toMatchObject({ vehicleId, type: "COMPATIBILITY", code: "VEHICLE_NOT_CAPABLE", state: "OPEN", resolvedAt: null });
+      // Fields resolved through the per-event context (DataLoaders) work like over HTTP.
+      expect(opened.vehicle).toEqual({ id: vehicleId, make: "TESLA" });
 
       await post(vehicleError({ vehicleId, errors: [{ ...incompatible, state: "RESOLVED" }] }));
       const resolved = (await all.next()).vehicleIssueUpdated;
