@@ -73,9 +73,11 @@ export async function applyDeliveries(
   await applyFailures(manager, failures);
   if (changes.length > 0) await options.publisher.publish(manager, changes);
 
-  return batch.map((item, index): DeliveryOutcome => {
+  const answered = new Set<string>();
+  return batch.map((item): DeliveryOutcome => {
     const eventId = item.delivery.envelope.eventId;
-    const first = firsts.get(eventId) === item && batch.indexOf(item) === index;
+    const first = !answered.has(eventId);
+    answered.add(eventId);
     if (!first || !recorded.has(eventId)) return { status: "duplicate", eventId };
     return { status: live(item) ? "applied" : "test", eventId };
   });
