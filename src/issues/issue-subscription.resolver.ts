@@ -1,3 +1,5 @@
+// Decorators below (and in the args class) read design-time types: load the polyfill first, whatever imports this.
+import "reflect-metadata";
 import { Args, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { liveInputOf } from "../subscriptions/live-context";
 import { VehicleIssueUpdatedArgs } from "./vehicle-issue-updated.args";

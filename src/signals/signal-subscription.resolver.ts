@@ -1,3 +1,5 @@
+// Decorators below (and in the args class) read design-time types: load the polyfill first, whatever imports this.
+import "reflect-metadata";
 import { Args, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { checkCodes, liveInputOf } from "../subscriptions/live-context";
 import { SignalUpdatedArgs } from "./signal-updated.args";

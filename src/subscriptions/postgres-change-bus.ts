@@ -72,20 +72,22 @@ export class PostgresChangeBus implements ChangeBus {
   async flush(): Promise<void> {
     if (!this.client) return;
     const nonce = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
     const arrived = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      this.flushes.set(nonce, resolve);
+      timer = setTimeout(() => {
         this.options.logger.warn("change bus flush timed out");
         resolve();
       }, FLUSH_TIMEOUT_MS);
-      this.flushes.set(nonce, () => {
-        clearTimeout(timer);
-        resolve();
-      });
     });
     try {
       await this.options.dataSource.query("SELECT pg_notify($1, $2)", [this.channel, encodeFlush(nonce)]);
       await arrived;
+    } catch (error) {
+      // No database, nothing can commit: there is nothing in flight to wait for.
+      this.options.logger.warn({ err: error }, "change bus flush failed");
     } finally {
+      clearTimeout(timer);
       this.flushes.delete(nonce);
     }
   }
