@@ -112,9 +112,14 @@ export class PostgresChangeBus implements ChangeBus {
     });
     client.on("error", (error) => this.lost(client, error));
     client.on("end", () => this.lost(client, undefined));
-    await client.connect();
-    // Identifiers cannot be bound parameters; the channel is our own constant, quoted anyway.
-    await client.query(`LISTEN "${this.channel.replace(/"/g, '""')}"`);
+    try {
+      await client.connect();
+      // Identifiers cannot be bound parameters; the channel is our own constant, quoted anyway.
+      await client.query(`LISTEN "${this.channel.replace(/"/g, '""')}"`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     this.client = client;
     this.aliveAt = Date.now();
   }

@@ -47,6 +47,8 @@ export async function replaySignals(
   since: Date,
   limit: number,
 ): Promise<Array<{ key: string; payload: Signal }>> {
+  // No codes asked for: nothing can match (and `IN ()` is not SQL).
+  if (filter.codes?.length === 0) return [];
   const query = dataSource
     .getRepository(SignalReading)
     .createQueryBuilder("r")

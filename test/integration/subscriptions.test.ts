@@ -59,6 +59,7 @@ describe("subscriptions over graphql-ws", () => {
       const other = randomUUID();
       const socOnly = await live.subscribe<SignalEvent>(SIGNAL_UPDATED, { vehicleId, codes: [SOC] });
       const everything = await live.subscribe<SignalEvent>(SIGNAL_UPDATED, { vehicleId });
+      const noCodes = await live.subscribe<SignalEvent>(SIGNAL_UPDATED, { vehicleId, codes: [], since: new Date().toISOString() });
 
       await post(vehicleState({ vehicleId, signals: [soc(80, T0), odo(1200, T0)] }));
       await post(vehicleState({ vehicleId: other, signals: [soc(50, T0)] }));
@@ -73,6 +74,7 @@ describe("subscriptions over graphql-ws", () => {
         [vehicleId, ODO, 1200],
         [vehicleId, SOC, 79],
       ]);
+      expect(noCodes.history).toEqual([]);
     });
 
     it("sends the value as it became latest: body, unit and times", async () => {
