@@ -12,6 +12,7 @@ const UNAVAILABLE_MESSAGES = [
   /Client has encountered a connection error/i,
   /Cannot use a pool after calling end/i,
   /DataSource is not initialized/i,
+  /Driver not Connected/i,
 ];
 
 /** True when an error means the database is unreachable or refusing work: answer 503 so clients retry. */
