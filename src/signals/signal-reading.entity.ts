@@ -7,6 +7,7 @@ import { Vehicle } from "../vehicles/vehicle.entity";
 @ObjectType({ description: "One good value of a signal, as received (history)" })
 @Entity("signal_readings")
 @Index("signal_readings_vehicle_code_observed_idx", ["vehicleId", "code", "observedAt"])
+@Index("signal_readings_received_at_idx", ["receivedAt"])
 export class SignalReading {
   @Field(() => ID)
   @PrimaryGeneratedColumn("identity", { type: "bigint", generatedIdentity: "ALWAYS" })
