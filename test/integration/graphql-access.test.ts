@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from "../helpers/test-app";
 
 interface Page {
   totalCount: number;
-  edges: Array<{ node: { id: string } }>;
+  edges: Array<{ node: { id: string; vehicleId?: string } }>;
 }
 
 const LIST = `{
@@ -53,7 +53,7 @@ describe("GraphQL access (contract, Access)", () => {
 
   describe("a user token", () => {
     it("sees only that user's vehicles and issues, counts included", async () => {
-      const data = await gqlData<{ vehicles: Page; issues: Page & { edges: Array<{ node: { vehicleId: string } }> } }>(t.url, LIST, { token: userA });
+      const data = await gqlData<{ vehicles: Page; issues: Page }>(t.url, LIST, { token: userA });
       expect(data.vehicles.edges.map((edge) => edge.node.id)).toEqual(["veh-a1", "veh-a2"]);
       expect(data.vehicles.totalCount).toBe(2);
       expect(data.issues.edges.map((edge) => edge.node.vehicleId)).toEqual(["veh-a1"]);

@@ -47,7 +47,7 @@ describe("GraphQL pagination, limits, batching and errors", () => {
     const walk = async (orderBy: string, first: number) => {
       const ids: string[] = [];
       let after: string | null = null;
-      let totalCount = -1;
+      let totalCount: number;
       do {
         const page: { vehicles: Page } = await gqlData(t.url, `query($after: String) {
           vehicles(first: ${first}, after: $after${orderBy}) { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } }
