@@ -7,7 +7,7 @@ import { IssueState } from "./issue-state";
  * A VEHICLE_ERROR condition, one row per (vehicle, type, code): opened by `state: "ERROR"`,
  * refreshed by repeats, resolved by `state: "RESOLVED"`, reopened if it comes back.
  */
-@ObjectType({ description: "A connection or compatibility problem Smartcar reported for a vehicle" })
+@ObjectType({ description: "A connection or compatibility problem Smartcar reported for a vehicle", simpleResolvers: true })
 @Entity("vehicle_issues")
 @Index("vehicle_issues_vehicle_state_idx", ["vehicleId", "state", "openedAt"])
 @Index("vehicle_issues_state_updated_idx", ["state", "updatedAt"])

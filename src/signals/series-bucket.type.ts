@@ -1,7 +1,7 @@
 import { Field, Float, Int, ObjectType } from "type-graphql";
 import type { SeriesRow } from "./signal.service";
 
-@ObjectType({ description: "One time bucket of a numeric signal; value fields are null when the bucket has no readings" })
+@ObjectType({ description: "One time bucket of a numeric signal; value fields are null when the bucket has no readings", simpleResolvers: true })
 export class SeriesBucket implements SeriesRow {
   @Field(() => Date, { description: "Start of the bucket (inclusive); it ends where the next starts" })
   start: Date;

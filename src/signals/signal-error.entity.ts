@@ -3,7 +3,7 @@ import { Column, Entity, ManyToOne, PrimaryColumn } from "typeorm";
 import { Vehicle } from "../vehicles/vehicle.entity";
 
 /** A signal that currently fails (`status.value = "ERROR"`); cleared by a later good value. */
-@ObjectType({ description: "A signal that is currently failing" })
+@ObjectType({ description: "A signal that is currently failing", simpleResolvers: true })
 @Entity("signal_errors")
 export class SignalError {
   @Field(() => ID)

@@ -4,7 +4,7 @@ import { JSONScalar } from "../graphql/scalars";
 import { Vehicle } from "../vehicles/vehicle.entity";
 
 /** Every good signal value ever received, in or out of order (append-only history). */
-@ObjectType({ description: "One good value of a signal, as received (history)" })
+@ObjectType({ description: "One good value of a signal, as received (history)", simpleResolvers: true })
 @Entity("signal_readings")
 @Index("signal_readings_vehicle_code_observed_idx", ["vehicleId", "code", "observedAt"])
 @Index("signal_readings_received_at_idx", ["receivedAt"])

@@ -7,7 +7,7 @@ import { Vehicle } from "../vehicles/vehicle.entity";
  * The latest good value of one signal of one vehicle. Replaced only by a reading whose
  * `observedAt` is newer, so retries and out-of-order deliveries never move it backwards.
  */
-@ObjectType({ description: "The latest good value of a vehicle signal" })
+@ObjectType({ description: "The latest good value of a vehicle signal", simpleResolvers: true })
 @Entity("signals")
 export class Signal {
   @Field(() => ID)

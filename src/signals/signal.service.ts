@@ -48,11 +48,31 @@ export interface SeriesRow {
   readonly avg: number | null;
 }
 
-/** The columns of `signals` and `signal_readings` under their entity property names. */
+/**
+ * A timestamp as epoch milliseconds: pg's text parsing of timestamptz was most of the cost of a
+ * 100-vehicle page (1,000 rows × 4 timestamps); a float and `new Date(ms)` are several times cheaper.
+ * The values are written from JavaScript dates, so no precision is lost.
+ */
+const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
+
+/** The columns of `signals` and `signal_readings` under their entity property names (times as epochMs). */
 const VALUE_COLUMNS = (t: string) => `
   ${t}.vehicle_id AS "vehicleId", ${t}.code, ${t}.name, ${t}.group_name AS "group", ${t}.body, ${t}.value, ${t}.unit,
-  ${t}.retrieved_at AS "retrievedAt", ${t}.oem_updated_at AS "oemUpdatedAt", ${t}.received_at AS "receivedAt",
-  ${t}.observed_at AS "observedAt", ${t}.event_id AS "eventId"`;
+  ${epochMs(`${t}.retrieved_at`)} AS "retrievedAt", ${epochMs(`${t}.oem_updated_at`)} AS "oemUpdatedAt",
+  ${epochMs(`${t}.received_at`)} AS "receivedAt", ${epochMs(`${t}.observed_at`)} AS "observedAt", ${t}.event_id AS "eventId"`;
+
+type TimesAsMs<T> = { [K in keyof T]: T[K] extends Date ? number : T[K] extends Date | null ? number | null : T[K] };
+type ValueRow = TimesAsMs<Pick<Signal, "vehicleId" | "code" | "name" | "group" | "body" | "value" | "unit" | "retrievedAt" | "oemUpdatedAt" | "receivedAt" | "observedAt" | "eventId">>;
+
+/** Fills `target` from a VALUE_COLUMNS row, turning the epoch milliseconds back into dates. */
+function hydrate<T extends Signal | SignalReading>(target: T, row: ValueRow): T {
+  return Object.assign(target, row, {
+    retrievedAt: row.retrievedAt === null ? null : new Date(row.retrievedAt),
+    oemUpdatedAt: row.oemUpdatedAt === null ? null : new Date(row.oemUpdatedAt),
+    receivedAt: new Date(row.receivedAt),
+    observedAt: new Date(row.observedAt),
+  });
+}
 
 /** Set-based reads of latest values, history, failures and time series: one statement per batch of vehicles. */
 export class SignalService {
@@ -60,11 +80,11 @@ export class SignalService {
 
   /** Latest good values of the vehicles, by vehicle then code. */
   async latestByVehicles(vehicleIds: readonly string[]): Promise<Signal[]> {
-    const rows: Signal[] = await this.dataSource.query(
+    const rows: ValueRow[] = await this.dataSource.query(
       `SELECT ${VALUE_COLUMNS("s")} FROM signals s WHERE s.vehicle_id = ANY($1) ORDER BY s.vehicle_id, s.code`,
       [vehicleIds],
     );
-    return rows.map((row) => Object.assign(new Signal(), row));
+    return rows.map((row) => hydrate(new Signal(), row));
   }
 
   /**
@@ -73,14 +93,14 @@ export class SignalService {
    * Readings that arrived late count by when they were observed.
    */
   async asOfByVehicles(vehicleIds: readonly string[], asOf: Date): Promise<Signal[]> {
-    const rows: Signal[] = await this.dataSource.query(
+    const rows: ValueRow[] = await this.dataSource.query(
       `SELECT DISTINCT ON (r.vehicle_id, r.code) ${VALUE_COLUMNS("r")}
          FROM signal_readings r
         WHERE r.vehicle_id = ANY($1) AND r.observed_at <= $2
         ORDER BY r.vehicle_id, r.code, r.observed_at DESC, r.event_id DESC, r.id DESC`,
       [vehicleIds, asOf],
     );
-    return rows.map((row) => Object.assign(new Signal(), row));
+    return rows.map((row) => hydrate(new Signal(), row));
   }
 
   /** Signals currently failing, by vehicle then code. */
@@ -102,7 +122,7 @@ export class SignalService {
   async historyPages(keys: readonly SignalKey[], request: HistoryPageRequest): Promise<HistoryRow[][]> {
     const dir = request.direction === SortDirection.ASC ? "ASC" : "DESC";
     const cmp = dir === "ASC" ? ">" : "<";
-    const rows: Array<SignalReading & { ord: string; sortKey: string }> = await this.dataSource.query(
+    const rows: Array<ValueRow & { id: string; late: boolean; ord: string; sortKey: string }> = await this.dataSource.query(
       `SELECT k.ord, h.*
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(vehicle_id, code, ord)
          CROSS JOIN LATERAL (
@@ -115,7 +135,7 @@ export class SignalService {
             ORDER BY r.observed_at ${dir}, r.id ${dir}
             LIMIT $7
          ) h
-        ORDER BY k.ord, h."observedAt" ${dir}, h.id ${dir}`,
+        ORDER BY k.ord, h."sortKey"::timestamptz ${dir}, h.id ${dir}`,
       [
         keys.map((key) => key.vehicleId),
         keys.map((key) => key.code),
@@ -128,7 +148,7 @@ export class SignalService {
     );
     const pages = keys.map((): HistoryRow[] => []);
     for (const { ord, sortKey, ...reading } of rows) {
-      pages[Number(ord) - 1].push({ node: Object.assign(new SignalReading(), reading), key: [sortKey, reading.id] });
+      pages[Number(ord) - 1].push({ node: hydrate(new SignalReading(), reading), key: [sortKey, reading.id] });
     }
     return pages;
   }

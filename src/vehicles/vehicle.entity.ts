@@ -2,7 +2,7 @@ import { Field, ID, Int, ObjectType } from "type-graphql";
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 
 /** A Smartcar vehicle, created by its first delivery and refreshed by every later one. */
-@ObjectType({ description: "A vehicle connected through Smartcar" })
+@ObjectType({ description: "A vehicle connected through Smartcar", simpleResolvers: true })
 @Entity("vehicles")
 @Index("vehicles_user_id_idx", ["userId", "id"])
 @Index("vehicles_last_seen_at_idx", ["lastSeenAt", "id"])
