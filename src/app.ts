@@ -2,6 +2,7 @@ import "reflect-metadata";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
@@ -88,7 +89,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     const schema = await buildAppSchema();
     apollo = new ApolloServer<Context>({
       schema,
-      plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), queryLimitsPlugin<Context>()],
+      // No cache hints are used: without the cache-control plugin no hook runs per resolved field.
+      plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin<Context>()],
       // Our own SIGTERM handler stops everything in order (Apollo's would race it and hang).
       stopOnTerminationSignals: false,
       formatError: createFormatError(logger),

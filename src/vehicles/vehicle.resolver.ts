@@ -1,6 +1,5 @@
-import { IsOptional, Length } from "class-validator";
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Query, Resolver, Root } from "type-graphql";
-import { toConnection } from "../graphql/connection";
+import { SortDirection, toConnection } from "../graphql/connection";
 import type { Context } from "../graphql/context";
 import { decodeCursor } from "../graphql/cursor";
 import { pageSize } from "../graphql/pagination.args";
@@ -12,27 +11,21 @@ import { VehicleConnection } from "./vehicle.connection";
 import { Vehicle } from "./vehicle.entity";
 import { VehicleService } from "./vehicle.service";
 import { VehicleOrderField, VehiclesArgs } from "./vehicles.args";
-import { SortDirection } from "../graphql/connection";
 
+/**
+ * Nothing here needs class-validator (any code may be asked for; `asOf` is parsed by its scalar), and
+ * skipping it matters: these arguments are resolved once per vehicle of a page.
+ */
 @ArgsType()
 class VehicleSignalsArgs {
   @Field(() => [String], { nullable: true, description: "Only these signal codes" })
-  @IsOptional()
   codes?: string[] | null;
 
   @Field(() => Date, {
     nullable: true,
     description: "The values as they were at this instant (from history, by observation time); default: the latest",
   })
-  @IsOptional()
   asOf?: Date | null;
-}
-
-@ArgsType()
-class VehicleSignalArgs {
-  @Field({ description: "Smartcar signal code, e.g. tractionbattery-stateofcharge" })
-  @Length(1, 200)
-  code: string;
 }
 
 @Resolver(() => Vehicle)
@@ -53,7 +46,11 @@ export class VehicleResolver {
   }
 
   @FieldResolver(() => [Signal], { description: "Latest good value of each signal (or, with asOf, the value at that instant)" })
-  async signals(@Root() vehicle: Vehicle, @Args(() => VehicleSignalsArgs) { codes, asOf }: VehicleSignalsArgs, @Ctx() ctx: Context): Promise<Signal[]> {
+  async signals(
+    @Root() vehicle: Vehicle,
+    @Args(() => VehicleSignalsArgs, { validate: false }) { codes, asOf }: VehicleSignalsArgs,
+    @Ctx() ctx: Context,
+  ): Promise<Signal[]> {
     const signals = await (asOf ? ctx.loaders.signalsAsOf(asOf) : ctx.loaders.signals).load(vehicle.id);
     if (codes == null) return signals;
     const wanted = new Set(codes);
@@ -61,7 +58,11 @@ export class VehicleResolver {
   }
 
   @FieldResolver(() => Signal, { nullable: true, description: "Latest good value of one signal; null when never received" })
-  async signal(@Root() vehicle: Vehicle, @Args(() => VehicleSignalArgs) { code }: VehicleSignalArgs, @Ctx() ctx: Context): Promise<Signal | null> {
+  async signal(
+    @Root() vehicle: Vehicle,
+    @Arg("code", { description: "Smartcar signal code, e.g. tractionbattery-stateofcharge", validate: false }) code: string,
+    @Ctx() ctx: Context,
+  ): Promise<Signal | null> {
     return (await ctx.loaders.signals.load(vehicle.id)).find((signal) => signal.code === code) ?? null;
   }
 
