@@ -90,14 +90,22 @@ export class SignalService {
   /**
    * Each vehicle's values as they were at `asOf`: per signal, the reading observed last at or before
    * that instant (the same "newest wins" order as the latest value, so `asOf: now` equals `signals`).
-   * Readings that arrived late count by when they were observed.
+   * Readings that arrived late count by when they were observed. Every code with a reading has a
+   * `signals` row, so one backward index probe per known signal finds it, however long the history.
    */
   async asOfByVehicles(vehicleIds: readonly string[], asOf: Date): Promise<Signal[]> {
     const rows: ValueRow[] = await this.dataSource.query(
-      `SELECT DISTINCT ON (r.vehicle_id, r.code) ${VALUE_COLUMNS("r")}
-         FROM signal_readings r
-        WHERE r.vehicle_id = ANY($1) AND r.observed_at <= $2
-        ORDER BY r.vehicle_id, r.code, r.observed_at DESC, r.event_id DESC, r.id DESC`,
+      `SELECT h.*
+         FROM signals s
+         CROSS JOIN LATERAL (
+           SELECT ${VALUE_COLUMNS("r")}
+             FROM signal_readings r
+            WHERE r.vehicle_id = s.vehicle_id AND r.code = s.code AND r.observed_at <= $2
+            ORDER BY r.observed_at DESC, r.event_id DESC, r.id DESC
+            LIMIT 1
+         ) h
+        WHERE s.vehicle_id = ANY($1)
+        ORDER BY s.vehicle_id, s.code`,
       [vehicleIds, asOf],
     );
     return rows.map((row) => hydrate(new Signal(), row));
