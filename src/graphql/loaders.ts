@@ -22,6 +22,9 @@ export interface Services {
  * one execution tick into one SQL statement. A page of N vehicles with signals, errors and issues
  * therefore costs the same few statements for any N. Loaders cache for the operation only; never
  * share them between operations (nor across a subscription's events).
+ *
+ * Access: `vehicle` and `vehicleIssues` apply the viewer's scope themselves; the per-vehicle signal
+ * loaders are only ever asked for vehicles a scoped query already returned.
  */
 export interface Loaders {
   /** A vehicle the viewer may see, or null. */
