@@ -13,21 +13,16 @@
  */
 import "reflect-metadata";
 import { fork, type ChildProcess } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createClient, type Client as WsClient } from "graphql-ws";
-import { SignJWT } from "jose";
-import { Client } from "pg";
 import WebSocket from "ws";
 import { createApp } from "../src/app";
 import { loadConfig } from "../src/config";
-import { hmacHex } from "../src/webhooks/signature";
+import { adminJwt, exitOnError, JWT_SECRET, MANAGEMENT_TOKEN, percentile, postDelivery, round, scratchDatabase, vehicleStateBody } from "./support";
 
 const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 1_000);
 const POSTS = Number(process.env.POSTS ?? 200);
 const IDLE = Number(process.env.IDLE ?? 10_000);
-const TOKEN = "bench-management-token";
-const JWT_SECRET = "bench-jwt-secret-that-is-at-least-32-bytes";
-const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const CODE = "tractionbattery-stateofcharge";
 
 type ServerMessage = { url: string } | { memory: NodeJS.MemoryUsage };
@@ -50,16 +45,6 @@ async function serve(): Promise<void> {
   });
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 function ask<T extends ServerMessage>(child: ChildProcess, message: string | undefined, has: string): Promise<T> {
   return new Promise((resolve) => {
     const onMessage = (reply: ServerMessage) => {
@@ -72,8 +57,6 @@ function ask<T extends ServerMessage>(child: ChildProcess, message: string | und
   });
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const round = (value: number) => Math.round(value * 10) / 10;
 const mib = (bytes: number) => round(bytes / 1024 / 1024);
 
 /** Connects `count` subscribers, `batch` at a time; resolves once the server surely listens on each. */
@@ -110,21 +93,18 @@ async function connect(
 }
 
 async function main(): Promise<void> {
-  const name = `fg_bench_${randomBytes(4).toString("hex")}`;
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
+  const database = await scratchDatabase();
   const child = fork(__filename, ["--server"], {
     // PROFILE=<dir> writes the server's CPU profile there (open it in Chrome DevTools).
     execArgv: ["-r", "ts-node/register", "--expose-gc", ...(process.env.PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE}`] : [])],
     env: {
       PATH: process.env.PATH ?? "",
       TS_NODE_TRANSPILE_ONLY: "true",
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: database.url,
       PORT: "0",
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
-      SMARTCAR_MANAGEMENT_TOKEN: TOKEN,
+      SMARTCAR_MANAGEMENT_TOKEN: MANAGEMENT_TOKEN,
       JWT_SECRET,
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -133,35 +113,10 @@ async function main(): Promise<void> {
   try {
     const { url: base } = await ask<{ url: string }>(child, undefined, "url");
     const wsUrl = `${base.replace(/^http/, "ws")}/graphql`;
-    const jwt = await new SignJWT({ role: "admin" })
-      .setProtectedHeader({ alg: "HS256" })
-      .setExpirationTime("2h")
-      .sign(new TextEncoder().encode(JWT_SECRET));
+    const jwt = await adminJwt();
     const vehicleId = `bench-${randomUUID()}`;
-    const post = async (value: number): Promise<number> => {
-      const body = JSON.stringify({
-        eventId: randomUUID(),
-        eventType: "VEHICLE_STATE",
-        data: {
-          user: { id: "bench-user" },
-          vehicle: { id: vehicleId, make: "TESLA", model: "Model 3", year: 2024 },
-          signals: [
-            { code: CODE, name: "StateOfCharge", group: "TractionBattery", body: { unit: "percent", value }, status: { value: "SUCCESS" },
-              meta: { oemUpdatedAt: Date.now(), retrievedAt: Date.now() } },
-          ],
-        },
-        meta: { version: "4.0", deliveryId: randomUUID(), deliveredAt: Date.now(), webhookId: "bench", mode: "LIVE" },
-      });
-      const response = await fetch(`${base}/webhooks/smartcar`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "sc-signature": hmacHex(TOKEN, body) },
-        body,
-      });
-      const ok = performance.now();
-      await response.arrayBuffer();
-      if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-      return ok;
-    };
+    const post = (value: number): Promise<number> =>
+      postDelivery(base, vehicleStateBody(vehicleId, "bench-user", [{ code: CODE, value }], Date.now()));
 
     // 1. Latency with SUBSCRIBERS connected, every one getting every event.
     const arrivals = new Map<number, number[]>();
@@ -219,18 +174,8 @@ async function main(): Promise<void> {
     await Promise.all(clients.map((client) => client.dispose()));
     child.send("stop");
     await new Promise((resolve) => child.once("exit", resolve));
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await database.drop();
   }
 }
 
-if (process.argv.includes("--server")) {
-  serve().catch((error: unknown) => {
-    process.stderr.write(`${String(error)}\n`);
-    process.exit(1);
-  });
-} else {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${String(error)}\n`);
-    process.exit(1);
-  });
-}
+exitOnError(process.argv.includes("--server") ? serve : main);
