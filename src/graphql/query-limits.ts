@@ -33,7 +33,8 @@ export const ASSUMED_LIST_SIZE = 10;
 export const costEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
   const named = getNamedType(field.type);
   if (named.name.endsWith("Connection")) {
-    const first = typeof args.first === "number" ? args.first : DEFAULT_PAGE_SIZE;
+    // Never below zero: a negative `first` (refused later, per field) must not offset its siblings' cost.
+    const first = typeof args.first === "number" ? Math.max(args.first, 0) : DEFAULT_PAGE_SIZE;
     return 1 + first * childComplexity;
   }
   if (isListType(getNullableType(field.type)) && !isLeafType(named) && !named.name.endsWith("Edge")) {

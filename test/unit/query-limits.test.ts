@@ -43,3 +43,14 @@ describe("checkOperationLimits", () => {
     expect(await check(query, { n: 5 })).toBeUndefined();
   });
 });
+
+describe("checkOperationLimits with out-of-range page sizes", () => {
+  it("does not let a negative `first` cancel out the cost of a sibling field", async () => {
+    const document = parse(`{
+      a: vehicles(first: 100) { edges { node { signals { history(first: 100) { edges { node { value } } } } } } }
+      b: vehicles(first: -1000000) { totalCount }
+    }`);
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    expect(checkOperationLimits(await buildAppSchema(), document, operation, undefined)?.extensions.code).toBe("QUERY_TOO_COMPLEX");
+  });
+});
