@@ -22,6 +22,13 @@ import {
  * don't use are left unchecked (the raw body is kept anyway).
  */
 
+/**
+ * Longest id, code or type accepted. These end up in B-tree indexes (vehicles, issue keys, events),
+ * whose entries PostgreSQL caps at about 2.7 kB: an unchecked length would fail the insert (a 500)
+ * instead of a 422 that keeps the delivery raw.
+ */
+const MAX_ID_LENGTH = 200;
+
 /** Epoch milliseconds (or seconds, in one old example) as a number, or ISO-8601 text. */
 function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
@@ -62,11 +69,11 @@ export class MetaDto {
 }
 
 export class UserDto {
-  @IsString() @IsNotEmpty() id: string;
+  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) id: string;
 }
 
 export class VehicleDto {
-  @IsString() @IsNotEmpty() @MaxLength(200) id: string;
+  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) id: string;
   @IsOptional() @IsString() make?: string;
   @IsOptional() @IsString() model?: string;
   @IsOptional() @IsInt() year?: number;
@@ -91,7 +98,7 @@ export class SignalMetaDto {
 }
 
 export class SignalDto {
-  @IsString() @IsNotEmpty() @MaxLength(200) code: string;
+  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) code: string;
   @IsOptional() @IsString() name?: string;
   @IsOptional() @IsString() group?: string;
   /** Any JSON: unknown signal bodies are stored as they came. */
@@ -105,8 +112,8 @@ export class ResolutionDto {
 }
 
 export class ErrorReportDto {
-  @IsString() @IsNotEmpty() type: string;
-  @IsOptional() @IsStringOrNull() code?: string | null;
+  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) type: string;
+  @IsOptional() @IsStringOrNull() @MaxLength(MAX_ID_LENGTH) code?: string | null;
   /** Missing in the oldest examples: treated as ERROR. */
   @IsOptional() @IsIn(["ERROR", "RESOLVED"]) state?: "ERROR" | "RESOLVED";
   @IsOptional() @IsStringOrNull() description?: string | null;
@@ -135,11 +142,11 @@ export class DeliveryDto {
   @ValidateIf((delivery: DeliveryDto) => delivery.eventType !== "VERIFY")
   @IsString()
   @IsNotEmpty()
-  @MaxLength(200)
+  @MaxLength(MAX_ID_LENGTH)
   eventId: string;
 
   @IsIn(EVENT_TYPES) eventType: EventType;
-  @IsOptional() @IsString() vehicleId?: string;
+  @IsOptional() @IsString() @MaxLength(MAX_ID_LENGTH) vehicleId?: string;
 
   @ValidateIf((delivery: DeliveryDto) => delivery.eventType !== "VEHICLE_ERROR" || delivery.data !== undefined)
   @IsObject()

@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { hmacHex } from "../../src/webhooks/signature";
-import { postDelivery, vehicleState } from "../helpers/smartcar";
+import { postDelivery, vehicleError, vehicleState } from "../helpers/smartcar";
 import { startTcpProxy } from "../helpers/tcp-proxy";
 import { startTestApp, testDatabase, TEST_MANAGEMENT_TOKEN, type TestApp } from "../helpers/test-app";
 
@@ -89,6 +89,23 @@ describe("POST /webhooks/smartcar refusals", () => {
     const result = await postDelivery(t.url, payload);
     expect(result.status).toBe(422);
     expect((result.body as { error: { message: string } }).error.message).toContain(field);
+  });
+
+  // Random (incompressible) text longer than a B-tree index entry may be: an unchecked length made
+  // PostgreSQL fail the insert, which was answered 500 and not kept.
+  const tooLong = () => randomBytes(2300).toString("base64url");
+  it.each([
+    ["a top-level vehicleId", () => ({ eventId: randomUUID(), eventType: "VEHICLE_ERROR", vehicleId: tooLong(), errors: [{ type: "T", code: "C", state: "ERROR" }] }), "vehicleId"],
+    ["a user id", () => vehicleState({ vehicleId: randomUUID(), userId: tooLong(), signals: [signal] }), "data.user.id"],
+    ["an error type", () => vehicleError({ vehicleId: randomUUID(), errors: [{ type: tooLong(), code: "C", state: "ERROR", description: "d" }] }), "data.errors[0].type"],
+    ["an error code", () => vehicleError({ vehicleId: randomUUID(), errors: [{ type: "T", code: tooLong(), state: "ERROR", description: "d" }] }), "data.errors[0].code"],
+  ])("answers 422 to an overlong identifier (%s) and keeps it raw", async (_case, payload, field) => {
+    const delivery = payload();
+    const result = await postDelivery(t.url, delivery);
+    expect(result.status).toBe(422);
+    expect((result.body as { error: { message: string } }).error.message).toContain(field);
+    const rows = await t.app.dataSource.query("SELECT 1 FROM webhook_rejections WHERE event_id = $1", [delivery.eventId]);
+    expect(rows).toHaveLength(1);
   });
 
   it("accepts a signature by any token during rotation and answers VERIFY with the first", async () => {
