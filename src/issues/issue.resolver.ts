@@ -17,7 +17,7 @@ export class IssueResolver {
   async issues(@Args(() => IssuesArgs) args: IssuesArgs, @Ctx() ctx: Context): Promise<VehicleIssueConnection> {
     const ordering = { field: args.orderBy?.field ?? IssueOrderField.OPENED_AT, direction: args.orderBy?.direction ?? SortDirection.DESC };
     const kind = `issues:${ordering.field}:${ordering.direction}`;
-    const after = args.after == null ? undefined : decodeCursor(args.after, kind, IssueService.keyLength);
+    const after = args.after == null ? undefined : decodeCursor(args.after, kind, IssueService.cursorParts);
     const first = pageSize(args);
     const page = await ctx.services.issues.page(ctx.viewer, args, ordering, first, after);
     return Object.assign(new VehicleIssueConnection(), toConnection(page, first, kind, args.after ?? undefined));

@@ -1,7 +1,7 @@
 import type { DataSource, SelectQueryBuilder } from "typeorm";
 import { scopeOf, type Viewer } from "../auth/viewer";
 import { SortDirection, type PageRows } from "../graphql/connection";
-import type { CursorKey } from "../graphql/cursor";
+import type { CursorKey, CursorPart } from "../graphql/cursor";
 import type { IssueChangeAt } from "./issue-episodes";
 import type { IssueState } from "./issue-state";
 import { IssueOrderField } from "./issues.args";
@@ -78,7 +78,8 @@ export class IssueService {
     return rows;
   }
 
-  static readonly keyLength = 2;
+  /** Cursor key: the sort column, then the id. */
+  static readonly cursorParts: readonly CursorPart[] = ["timestamp", "uuid"];
 
   private scoped(viewer: Viewer): SelectQueryBuilder<VehicleIssue> {
     const query = this.dataSource.getRepository(VehicleIssue).createQueryBuilder("i").where("TRUE");

@@ -24,7 +24,7 @@ export class SignalResolver {
   async history(@Root() signal: Signal, @Args(() => SignalHistoryArgs) args: SignalHistoryArgs, @Ctx() ctx: Context): Promise<SignalReadingConnection> {
     const direction = args.direction ?? SortDirection.DESC;
     const kind = `history:${direction}`;
-    const after = args.after == null ? undefined : decodeCursor(args.after, kind, 2);
+    const after = args.after == null ? undefined : decodeCursor(args.after, kind, ["timestamp", "bigint"]);
     const first = pageSize(args);
     const page = await ctx.loaders.history({ from: args.from, to: args.to, first, after, direction }).load(signal);
     return Object.assign(new SignalReadingConnection(), toConnection(page, first, kind, args.after ?? undefined));

@@ -39,7 +39,7 @@ export class VehicleResolver {
   async vehicles(@Args(() => VehiclesArgs) args: VehiclesArgs, @Ctx() ctx: Context): Promise<VehicleConnection> {
     const ordering = { field: args.orderBy?.field ?? VehicleOrderField.ID, direction: args.orderBy?.direction ?? SortDirection.ASC };
     const kind = `vehicles:${ordering.field}:${ordering.direction}`;
-    const after = args.after == null ? undefined : decodeCursor(args.after, kind, VehicleService.keyLength(ordering.field));
+    const after = args.after == null ? undefined : decodeCursor(args.after, kind, VehicleService.cursorParts(ordering.field));
     const first = pageSize(args);
     const page = await ctx.services.vehicles.page(ctx.viewer, args, ordering, first, after);
     return Object.assign(new VehicleConnection(), toConnection(page, first, kind, args.after ?? undefined));

@@ -1,7 +1,7 @@
 import type { DataSource, SelectQueryBuilder } from "typeorm";
 import { scopeOf, type Viewer } from "../auth/viewer";
 import { SortDirection, type PageRows } from "../graphql/connection";
-import type { CursorKey } from "../graphql/cursor";
+import type { CursorKey, CursorPart } from "../graphql/cursor";
 import { Vehicle } from "./vehicle.entity";
 import { VehicleOrderField } from "./vehicles.args";
 
@@ -58,9 +58,9 @@ export class VehicleService {
     };
   }
 
-  /** Cursor key length of an ordering (see `page`). */
-  static keyLength(field: VehicleOrderField): number {
-    return SORT_COLUMN[field] ? 2 : 1;
+  /** Cursor key of an ordering (see `page`). */
+  static cursorParts(field: VehicleOrderField): CursorPart[] {
+    return SORT_COLUMN[field] ? ["timestamp", "text"] : ["text"];
   }
 
   private scoped(viewer: Viewer): SelectQueryBuilder<Vehicle> {

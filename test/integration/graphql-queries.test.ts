@@ -250,5 +250,19 @@ describe("GraphQL queries", () => {
       });
       expect(issuesWithVehicleCursor.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
     });
+
+    it("refuses a well-formed cursor whose key is not a time or id (BAD_USER_INPUT, not an internal error)", async () => {
+      const forged = (...parts: string[]) => Buffer.from(JSON.stringify(parts)).toString("base64url");
+      const cases: Array<[string, string]> = [
+        [`query($after: String) { vehicles(after: $after, orderBy: { field: LAST_SEEN_AT }) { totalCount } }`, forged("vehicles:LAST_SEEN_AT:ASC", "yesterday", "v")],
+        [`query($after: String) { vehicles(after: $after, orderBy: { field: LAST_SEEN_AT }) { totalCount } }`, forged("vehicles:LAST_SEEN_AT:ASC", "2026-02-30 00:00:00+00", "v")],
+        [`query($after: String) { issues(after: $after) { totalCount } }`, forged("issues:OPENED_AT:DESC", "2026-01-01 00:00:00+00", "not-a-uuid")],
+        [`query($after: String) { vehicles { edges { node { signals { history(after: $after) { totalCount } } } } } }`, forged("history:DESC", "2026-01-01 00:00:00.5+00", "12x")],
+      ];
+      for (const [query, after] of cases) {
+        const result = await gql(t.url, query, { token: admin, variables: { after } });
+        expect(result.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
+      }
+    });
   });
 });

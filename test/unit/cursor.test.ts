@@ -6,7 +6,7 @@ describe("cursors", () => {
   it("decode to the key they were made from", () => {
     fc.assert(
       fc.property(fc.string(), fc.array(fc.string(), { minLength: 1, maxLength: 3 }), (kind, key) => {
-        expect(decodeCursor(encodeCursor(kind, key), kind, key.length)).toEqual(key);
+        expect(decodeCursor(encodeCursor(kind, key), kind, key.map(() => "text" as const))).toEqual(key);
       }),
     );
   });
@@ -26,11 +26,40 @@ describe("cursors", () => {
   ])("refuses %s with BAD_USER_INPUT", (_name, cursor) => {
     let error: unknown;
     try {
-      decodeCursor(cursor, "vehicles:ID:ASC", 1);
+      decodeCursor(cursor, "vehicles:ID:ASC", ["text"]);
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(GraphQLError);
     expect((error as GraphQLError).extensions.code).toBe("BAD_USER_INPUT");
+  });
+});
+
+describe("cursor key parts", () => {
+  const decode = (key: string[], parts: Array<"text" | "timestamp" | "uuid" | "bigint">) => () => decodeCursor(encodeCursor("k", key), "k", parts);
+
+  it.each([
+    ["2026-01-01 10:00:00+00"],
+    ["2026-01-01 10:00:00.123456+00"],
+    ["2024-02-29 23:59:59.5-05:30"],
+    ["1850-06-01 00:00:00+00:53:28"],
+    ["0044-03-15 12:00:00+00 BC"],
+  ])("accepts PostgreSQL timestamptz text %s", (text) => {
+    expect(decode([text], ["timestamp"])()).toEqual([text]);
+  });
+
+  it.each([["yesterday"], ["2026-02-30 00:00:00+00"], ["2025-02-29 00:00:00+00"], ["2026-01-01 24:00:00+00"], ["2026-01-01T00:00:00Z"], ["0000-01-01 00:00:00+00"]])(
+    "refuses %s as a timestamp",
+    (text) => {
+      expect(decode([text], ["timestamp"])).toThrow(GraphQLError);
+    },
+  );
+
+  it("checks uuids and bigints", () => {
+    expect(decode(["2f1c7c52-8b1e-4c7e-9d6a-0c1d2e3f4a5b"], ["uuid"])()).toHaveLength(1);
+    expect(decode(["123"], ["bigint"])()).toEqual(["123"]);
+    expect(decode(["x"], ["uuid"])).toThrow(GraphQLError);
+    expect(decode(["-1"], ["bigint"])).toThrow(GraphQLError);
+    expect(decode(["1".repeat(30)], ["bigint"])).toThrow(GraphQLError);
   });
 });
