@@ -1,7 +1,11 @@
+/** Widest bucket: 100 years of days, far inside PostgreSQL's interval range (an error beyond it). */
+export const MAX_INTERVAL_SECONDS = 36_525 * 86_400;
+
 /**
  * Parses a bucket width for `Signal.series`: an ISO-8601 duration in whole days, hours, minutes and
  * seconds (`PT15M`, `PT1H`, `P1D`, `P1DT12H`). Months and years have no fixed length, so they are
- * refused. Returns seconds, or undefined when the text is not such a duration or is zero.
+ * refused. Returns seconds, or undefined when the text is not such a duration, is zero or is longer
+ * than MAX_INTERVAL_SECONDS.
  */
 export function parseIntervalSeconds(text: string): number | undefined {
   const duration = text.trim().toUpperCase();
@@ -10,7 +14,7 @@ export function parseIntervalSeconds(text: string): number | undefined {
   if (!match || duration === "P" || duration.endsWith("T")) return undefined;
   const [, days, hours, minutes, seconds] = match;
   const total = Number(days ?? 0) * 86_400 + Number(hours ?? 0) * 3_600 + Number(minutes ?? 0) * 60 + Number(seconds ?? 0);
-  return total > 0 ? total : undefined;
+  return total > 0 && total <= MAX_INTERVAL_SECONDS ? total : undefined;
 }
 
 /** How many buckets of `intervalSeconds` cover [from, to): the last one may reach past `to`. */

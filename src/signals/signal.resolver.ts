@@ -35,7 +35,7 @@ export class SignalResolver {
   })
   series(@Root() signal: Signal, @Args(() => SignalSeriesArgs) args: SignalSeriesArgs, @Ctx() ctx: Context): Promise<SeriesBucket[]> {
     const intervalSeconds = parseIntervalSeconds(args.interval);
-    if (intervalSeconds === undefined) throw badUserInput("`interval` must be an ISO-8601 duration such as PT15M, PT1H or P1D", "interval");
+    if (intervalSeconds === undefined) throw badUserInput("`interval` must be an ISO-8601 duration such as PT15M, PT1H or P1D, of at most 36525 days", "interval");
     const to = args.to ?? ctx.now;
     if (to.getTime() <= args.from.getTime()) throw badUserInput("`to` must be later than `from`", "to");
     const buckets = bucketCount(args.from, to, intervalSeconds);

@@ -154,6 +154,9 @@ describe("GraphQL history, asOf and series", () => {
         `from: "${iso(0)}", to: "${iso(60)}", interval: "15 minutes"`,
         `from: "${iso(60)}", to: "${iso(0)}", interval: "PT1M"`,
         `from: "${iso(0)}", to: "${iso(60 * 24 * 30)}", interval: "PT1M"`,
+        // Wider than PostgreSQL's interval type: was an internal error.
+        `from: "${iso(0)}", to: "${iso(60)}", interval: "P99999999999999999999D"`,
+        `from: "${iso(0)}", to: "${iso(60)}", interval: "PT99999999999999999S"`,
       ]) {
         const result = await attempt(args);
         expect(result.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
