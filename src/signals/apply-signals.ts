@@ -170,7 +170,7 @@ function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[
     rows.map((row) => row.reading.code),
     rows.map((row) => row.reading.name),
     rows.map((row) => row.reading.group),
-    // jsonb[] elements travel as JSON text; `null` body is stored as JSON null, never dropped.
+    // jsonb[] elements travel as JSON text (a reading always has a body: see normalizeVehicleState).
     rows.map((row) => JSON.stringify(row.reading.body ?? null)),
     rows.map((row) => row.reading.value),
     rows.map((row) => row.reading.unit),

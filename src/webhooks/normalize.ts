@@ -79,7 +79,9 @@ function normalizeVehicleState(delivery: DeliveryDto): NormalizedDelivery {
   const readings: SignalReadingInput[] = [];
   const failures: SignalFailure[] = [];
   delivery.data.signals.forEach((signal, index) => {
-    const failed = signal.status?.value?.toUpperCase() === "ERROR" || signal.body === undefined;
+    // No body (missing or null) is no value: GraphQL's `Signal.body` is `JSON!`, so a stored null would
+    // fail every query of the vehicle's signals. The raw delivery keeps what was sent.
+    const failed = signal.status?.value?.toUpperCase() === "ERROR" || signal.body === undefined || signal.body === null;
     if (failed) {
       failures.push({
         code: signal.code,

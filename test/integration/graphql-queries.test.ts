@@ -266,3 +266,25 @@ describe("GraphQL queries", () => {
     });
   });
 });
+
+describe("a signal that comes with `body: null`", () => {
+  it("does not hide the vehicle's other signals (Signal.body is JSON!)", async () => {
+    const t = await startTestApp();
+    const admin = await signToken({ role: "admin" });
+    const delivery = vehicleState({
+      vehicleId: "veh-null-body",
+      userId: "user-null-body",
+      signals: [{ code: "tractionbattery-stateofcharge", body: { value: 42 } }, { code: "charge-chargerate", body: { value: 1 } }],
+    });
+    (delivery.data as { signals: Array<{ body?: unknown }> }).signals[1].body = null;
+    await deliver(t, delivery);
+    const result = await gql<{ vehicle: { signals: Array<{ code: string; value: number }>; signalErrors: Array<{ code: string }> } | null }>(
+      t.url,
+      `{ vehicle(id: "veh-null-body") { signals { code value body } signalErrors { code } } }`,
+      { token: admin },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.vehicle?.signals).toEqual([{ code: "tractionbattery-stateofcharge", value: 42, body: { value: 42 } }]);
+    expect(result.data?.vehicle?.signalErrors).toEqual([{ code: "charge-chargerate" }]);
+  });
+});
