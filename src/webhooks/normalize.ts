@@ -31,6 +31,7 @@ export function normalizeDelivery(json: unknown): NormalizedDelivery {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new UnprocessableEntity("body must be a JSON object");
   }
+  checkStorable(json);
   if ((json as { eventName?: unknown }).eventName !== undefined && (json as { eventType?: unknown }).eventType === undefined) {
     const legacy = validated(LegacyVerifyDto, json, "legacy 2.0 deliveries other than VERIFY are not supported");
     return { kind: "VERIFY", challenge: legacy.payload.challenge };
@@ -44,6 +45,31 @@ export function normalizeDelivery(json: unknown): NormalizedDelivery {
       return normalizeVehicleState(delivery);
     case "VEHICLE_ERROR":
       return normalizeVehicleError(delivery);
+  }
+}
+
+/** Deeper than any Smartcar payload (bodies nest a few levels); validation and storage recurse. */
+const MAX_JSON_DEPTH = 64;
+
+/**
+ * What PostgreSQL and the recursive validators cannot take, found without recursing: nesting deeper
+ * than MAX_JSON_DEPTH (a stack overflow) and U+0000 in any string or key (refused by text and jsonb).
+ * Either made a signed delivery a 500 that was not kept; now it is a 422 kept raw.
+ */
+function checkStorable(json: object): void {
+  const pending: Array<[unknown, number]> = [[json, 1]];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const [value, depth] = item;
+    if (typeof value === "string") {
+      if (value.includes("\u0000")) throw new UnprocessableEntity("strings must not contain U+0000 (NUL)");
+      continue;
+    }
+    if (typeof value !== "object" || value === null) continue;
+    if (depth > MAX_JSON_DEPTH) throw new UnprocessableEntity(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+    for (const [key, child] of Object.entries(value)) {
+      if (key.includes("\u0000")) throw new UnprocessableEntity("keys must not contain U+0000 (NUL)");
+      pending.push([child, depth + 1]);
+    }
   }
 }
 

@@ -108,6 +108,27 @@ describe("POST /webhooks/smartcar refusals", () => {
     expect(rows).toHaveLength(1);
   });
 
+  // Each made PostgreSQL or the validators fail (a NUL in text or jsonb; a stack overflow): 500, not kept.
+  const deepBody = (depth: number) => {
+    const delivery = vehicleState({ vehicleId: randomUUID(), signals: [{ code: "x-deep", body: "DEEP" }] });
+    return { delivery, raw: JSON.stringify(delivery).replace('"DEEP"', "[".repeat(depth) + "]".repeat(depth)) };
+  };
+  const asIs = (delivery: Record<string, unknown>) => ({ delivery, raw: JSON.stringify(delivery) });
+  let deepApp: TestApp | undefined;
+  it.each([
+    ["a NUL character in a signal body", () => asIs(vehicleState({ vehicleId: randomUUID(), signals: [{ code: "x-text", body: { value: "a\u0000b" } }] })), "U+0000"],
+    ["a NUL character in the make", () => asIs(vehicleState({ vehicleId: randomUUID(), make: "TESLA\u0000", signals: [signal] })), "U+0000"],
+    ["a body nested 10,000 levels deep", () => deepBody(10_000), "deeper"],
+  ])("answers 422 to %s and keeps it raw", async (_case, payload, reason) => {
+    const { delivery, raw } = payload();
+    // The deep body is 20 kB: past this file's WEBHOOK_BODY_LIMIT, within the default 1 MiB.
+    const result = await postDelivery((deepApp ??= await startTestApp()).url, raw);
+    expect(result.status).toBe(422);
+    expect((result.body as { error: { message: string } }).error.message).toContain(reason);
+    const rows = await t.app.dataSource.query("SELECT 1 FROM webhook_rejections WHERE event_id = $1", [delivery.eventId]);
+    expect(rows).toHaveLength(1);
+  });
+
   it("accepts a signature by any token during rotation and answers VERIFY with the first", async () => {
     const rotating = await startTestApp({ SMARTCAR_MANAGEMENT_TOKEN: `new-token,${TEST_MANAGEMENT_TOKEN}` });
     const delivery = vehicleState({ vehicleId: randomUUID(), signals: [signal] });
