@@ -189,6 +189,15 @@ describe("GraphQL pagination, limits, batching and errors", () => {
       expect(JSON.stringify(result.errors)).not.toMatch(/DataSource|stack/);
     });
 
+    it("refuses more than 100 codes in Vehicle.signals (each vehicle of a page filtered by them)", async () => {
+      // 60,000 codes on a 100-vehicle page kept the event loop busy for seconds.
+      const query = `query($codes: [String!]) { vehicles(first: 2) { edges { node { signals(codes: $codes) { code } } } } }`;
+      const many = await gql(t.url, query, { token: admin, variables: { codes: Array.from({ length: 101 }, (_, n) => `code-${n}`) } });
+      expect(many.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
+      const hundred = await gql(t.url, query, { token: admin, variables: { codes: Array.from({ length: 100 }, (_, n) => `code-${n}`) } });
+      expect(hundred.errors).toBeUndefined();
+    });
+
     it("keeps argument validation errors readable", async () => {
       const result = await gql(t.url, `{ vehicles(year: 99999) { totalCount } }`, { token: admin });
       expect(result.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
