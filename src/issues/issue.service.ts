@@ -24,6 +24,9 @@ export interface IssueOrdering {
   direction: SortDirection;
 }
 
+/** An issue's owner: its vehicle's current owner, else (no vehicle) whom Smartcar reported it for. */
+const OWNER = "COALESCE(owner.user_id, i.user_id)";
+
 const SORT_COLUMN: Record<IssueOrderField, string> = {
   [IssueOrderField.OPENED_AT]: "i.opened_at",
   [IssueOrderField.UPDATED_AT]: "i.updated_at",
@@ -31,8 +34,8 @@ const SORT_COLUMN: Record<IssueOrderField, string> = {
 };
 
 /**
- * Reads vehicle issues. A non-admin viewer sees the issues whose `user_id` (the owner when Smartcar
- * reported it) is theirs (contract, Access).
+ * Reads vehicle issues. A non-admin viewer sees the issues of the vehicles they own now, as for
+ * signals (contract, Access); an issue without a vehicle belongs to the user Smartcar reported it for.
  */
 export class IssueService {
   constructor(private readonly dataSource: DataSource) {}
@@ -82,9 +85,13 @@ export class IssueService {
   static readonly cursorParts: readonly CursorPart[] = ["timestamp", "uuid"];
 
   private scoped(viewer: Viewer): SelectQueryBuilder<VehicleIssue> {
-    const query = this.dataSource.getRepository(VehicleIssue).createQueryBuilder("i").where("TRUE");
+    const query = this.dataSource
+      .getRepository(VehicleIssue)
+      .createQueryBuilder("i")
+      .leftJoin("vehicles", "owner", "owner.id = i.vehicle_id")
+      .where("TRUE");
     const scope = scopeOf(viewer);
-    return scope === undefined ? query : query.andWhere("i.user_id = :scope", { scope });
+    return scope === undefined ? query : query.andWhere(`${OWNER} = :scope`, { scope });
   }
 
   private filtered(viewer: Viewer, filter: IssueFilter): SelectQueryBuilder<VehicleIssue> {
@@ -93,7 +100,7 @@ export class IssueService {
     if (filter.vehicleId != null) query.andWhere("i.vehicle_id = :vehicleId", { vehicleId: filter.vehicleId });
     if (filter.type != null) query.andWhere("i.type = :type", { type: filter.type });
     if (filter.code != null) query.andWhere("i.code = :code", { code: filter.code });
-    if (filter.userId != null) query.andWhere("i.user_id = :userId", { userId: filter.userId });
+    if (filter.userId != null) query.andWhere(`${OWNER} = :userId`, { userId: filter.userId });
     if (filter.openedAfter != null) query.andWhere("i.opened_at >= :openedAfter", { openedAfter: filter.openedAfter });
     if (filter.openedBefore != null) query.andWhere("i.opened_at < :openedBefore", { openedBefore: filter.openedBefore });
     if (filter.updatedAfter != null) query.andWhere("i.updated_at >= :updatedAfter", { updatedAfter: filter.updatedAfter });

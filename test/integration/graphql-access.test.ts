@@ -105,4 +105,20 @@ describe("GraphQL access (contract, Access)", () => {
       expect(data.vehicles.totalCount).toBe(3);
     });
   });
+
+  describe("a vehicle that changes owner", () => {
+    it("takes its issues along: the new owner sees them, the old one no longer does", async () => {
+      // Runs last: the other tests count this file's vehicles.
+      const issueOf = `{ issues(vehicleId: "veh-sold") { totalCount edges { node { vehicleId type } } } }`;
+      await postDelivery(t.url, vehicleState({ vehicleId: "veh-sold", userId: "user-a", signals: [{ code: "odometer-traveleddistance", body: { value: 1 } }] }));
+      await postDelivery(t.url, vehicleError({ vehicleId: "veh-sold", userId: "user-a", errors: [{ type: "VEHICLE_STATE", code: "ASLEEP", state: "ERROR" }] }));
+      expect((await gqlData<{ issues: Page }>(t.url, issueOf, { token: userA })).issues.totalCount).toBe(1);
+
+      await postDelivery(t.url, vehicleState({ vehicleId: "veh-sold", userId: "user-b", signals: [{ code: "odometer-traveleddistance", body: { value: 2 } }] }));
+      expect((await gqlData<{ issues: Page }>(t.url, issueOf, { token: userA })).issues.totalCount).toBe(0);
+      expect((await gqlData<{ issues: Page }>(t.url, issueOf, { token: userB })).issues.edges).toEqual([
+        { node: { vehicleId: "veh-sold", type: "VEHICLE_STATE" } },
+      ]);
+    });
+  });
 });
