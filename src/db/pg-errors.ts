@@ -3,6 +3,10 @@ const UNAVAILABLE_SQLSTATE = [
   "08", // connection exception
   "53", // insufficient resources
   "57P", // operator intervention: admin shutdown, crash shutdown, cannot connect now
+  "57014", // query canceled: our statement_timeout (the database is too slow right now)
+  "55P03", // lock not available: our lock_timeout
+  "40001", // serialization failure, still failing after our retries
+  "40P01", // deadlock, still failing after our retries
 ];
 const UNAVAILABLE_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH"]);
 const UNAVAILABLE_MESSAGES = [

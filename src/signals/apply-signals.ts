@@ -107,8 +107,9 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
          unit = EXCLUDED.unit, retrieved_at = EXCLUDED.retrieved_at, oem_updated_at = EXCLUDED.oem_updated_at,
          received_at = EXCLUDED.received_at, observed_at = EXCLUDED.observed_at, event_id = EXCLUDED.event_id,
          last_read_at = GREATEST(signals.last_read_at, EXCLUDED.last_read_at)
-       -- Belt and braces: never move a latest value backwards, whatever the caller's locking.
-       WHERE (signals.observed_at, signals.event_id) < (EXCLUDED.observed_at, EXCLUDED.event_id)`,
+       -- Belt and braces: never move a latest value backwards, whatever the caller's locking. Event ids
+       -- compare bytewise (COLLATE "C"), as isNewer does, whatever the database's collation.
+       WHERE (signals.observed_at, signals.event_id COLLATE "C") < (EXCLUDED.observed_at, EXCLUDED.event_id COLLATE "C")`,
       [
         ...readingColumns(
           winning.map(([, row]) => row),

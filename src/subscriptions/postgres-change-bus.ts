@@ -153,12 +153,17 @@ export class PostgresChangeBus implements ChangeBus {
   private async checkHealth(): Promise<void> {
     const client = this.client;
     if (!client) return;
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("health check timed out")), 5_000).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("health check timed out")), 5_000);
+    });
     try {
       await Promise.race([client.query("SELECT 1"), timeout]);
       this.aliveAt = Date.now();
     } catch (error) {
       this.lost(client, error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -4,6 +4,8 @@ import { applyDeliveries, type ApplyOptions } from "./apply-deliveries";
 import type { DeliveryOutcome, IncomingDelivery } from "./incoming-delivery";
 
 const MAX_ATTEMPTS = 3;
+const LOCK_TIMEOUT = "5s";
+const STATEMENT_TIMEOUT = "8s";
 
 /** Applies deliveries in one transaction each batch, and keeps the raw bodies of those it must refuse. */
 export class IngestionService {
@@ -15,12 +17,20 @@ export class IngestionService {
   /**
    * Applies a batch atomically: all of it commits or none does. A deadlock or serialisation failure
    * (which the lock ordering should prevent) is retried; anything else propagates, so the HTTP layer
-   * answers 503 when the database is unavailable and Smartcar retries.
+   * answers 503 when the database is unavailable, too slow or still deadlocked, and Smartcar retries.
    */
   async apply(batch: readonly IncomingDelivery[]): Promise<DeliveryOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction((manager) => applyDeliveries(manager, batch, this.options));
+        return await this.dataSource.transaction(async (manager) => {
+          // Smartcar waits 15 s for an answer: give up in time to answer 503 (it then retries) rather
+          // than commit after it stopped listening.
+          await manager.query(`SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`, [
+            LOCK_TIMEOUT,
+            STATEMENT_TIMEOUT,
+          ]);
+          return applyDeliveries(manager, batch, this.options);
+        });
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
       }

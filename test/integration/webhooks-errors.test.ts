@@ -144,6 +144,27 @@ describe("POST /webhooks/smartcar refusals", () => {
     expect(result.body).toMatchObject({ status: "applied" });
   });
 
+  it("answers 503 in time for Smartcar's 15 s when the vehicle stays locked, and applies the retry later", async () => {
+    const vehicleId = randomUUID();
+    await postDelivery(t.url, vehicleState({ vehicleId, signals: [signal] }));
+    const delivery = vehicleState({ vehicleId, signals: [signal] });
+    const blocker = t.app.dataSource.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    try {
+      await blocker.query("SELECT 1 FROM vehicles WHERE id = $1 FOR UPDATE", [vehicleId]);
+      const started = Date.now();
+      const blocked = await postDelivery(t.url, delivery);
+      expect(blocked.status).toBe(503);
+      expect(blocked.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await blocker.rollbackTransaction();
+      await blocker.release();
+    }
+    expect((await postDelivery(t.url, delivery)).body).toEqual({ status: "applied", eventId: delivery.eventId });
+  });
+
   it("answers 503 with Retry-After while the database is unreachable, and applies the retry once it is back", async () => {
     const proxy = await startTcpProxy((await testDatabase()).url);
     const app = await startTestApp({ DATABASE_URL: proxy.url });
