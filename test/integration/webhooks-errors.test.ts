@@ -142,6 +142,10 @@ describe("POST /webhooks/smartcar refusals", () => {
     const open = await startTestApp({ SMARTCAR_MANAGEMENT_TOKEN: undefined });
     const result = await postDelivery(open.url, vehicleState({ vehicleId: randomUUID(), signals: [signal] }), { token: null });
     expect(result.body).toMatchObject({ status: "applied" });
+    // Without a token there is no key to answer VERIFY with: say so rather than answer wrongly.
+    const verify = await postDelivery(open.url, { eventType: "VERIFY", data: { challenge: "c-1" } }, { token: null });
+    expect(verify.status).toBe(503);
+    expect(verify.body).toMatchObject({ error: { code: "NOT_CONFIGURED" } });
   });
 
   it("answers 503 in time for Smartcar's 15 s when the vehicle stays locked, and applies the retry later", async () => {
