@@ -87,12 +87,14 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
          WHERE v.observed_at <= EXCLUDED.observed_at
          RETURNING v.id, v.issue_key, v.vehicle_id, v.user_id, v.state
        )
-       INSERT INTO vehicle_issue_events (issue_id, vehicle_id, user_id, state, change, event_id)
+       -- occurred_at after the vehicle's lock, not now() (the transaction's start, before any lock
+       -- wait): per vehicle the log's times then follow commit order, as resuming \`since\` needs.
+       INSERT INTO vehicle_issue_events (issue_id, vehicle_id, user_id, state, change, event_id, occurred_at)
        SELECT c.id, c.vehicle_id, c.user_id, c.state,
               CASE WHEN p.state IS NULL THEN CASE WHEN c.state = 'OPEN' THEN 'OPENED' ELSE 'RESOLVED' END
                    WHEN p.state = 'OPEN' THEN CASE WHEN c.state = 'OPEN' THEN 'REFRESHED' ELSE 'RESOLVED' END
                    ELSE 'REOPENED' END,
-              i.event_id
+              i.event_id, clock_timestamp()
          FROM changed c
          JOIN input i USING (issue_key)
          LEFT JOIN previous p USING (issue_key)

@@ -7,6 +7,7 @@ export interface SignalSource {
   readonly vehicleId: string;
   readonly userId: string | null;
   readonly eventId: string;
+  /** When fleetgraph stored it, with the vehicle's lock held: per vehicle, in commit order. */
   readonly receivedAt: Date;
 }
 

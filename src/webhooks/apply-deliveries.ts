@@ -37,7 +37,7 @@ export async function applyDeliveries(
   const toApply = fresh.filter(live);
 
   // Vehicles first: their row locks serialise concurrent batches touching the same vehicle.
-  const owners = await upsertVehicles(
+  const { owners, lockedAt } = await upsertVehicles(
     manager,
     toApply.flatMap((item) => (item.delivery.vehicle ? [item.delivery.vehicle] : [])),
   );
@@ -46,7 +46,9 @@ export async function applyDeliveries(
   const failures: FailureToApply[] = [];
   const reports: IssueReportToApply[] = [];
   for (const item of toApply) {
-    const { delivery, receivedAt } = item;
+    const { delivery } = item;
+    // History is stamped once the vehicle's lock is held (see UpsertedVehicles.lockedAt).
+    const receivedAt = lockedAt ?? item.receivedAt;
     const vehicleId = delivery.vehicle?.id ?? null;
     const userId = vehicleId === null ? null : (owners.get(vehicleId) ?? null);
     const eventId = delivery.envelope.eventId;

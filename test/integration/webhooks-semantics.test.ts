@@ -200,6 +200,32 @@ describe("POST /webhooks/smartcar semantics", () => {
       expect(await history(vehicleId)).toHaveLength(40);
     });
 
+    it("stamps history once the vehicle is locked, so each vehicle's times follow commit order (resume relies on it)", async () => {
+      const vehicleId = randomUUID();
+      await postDelivery(t.url, vehicleState({ vehicleId, signals: [soc(1, T0)] }));
+      const blocker = t.app.dataSource.createQueryRunner();
+      await blocker.connect();
+      await blocker.startTransaction();
+      let released: Date;
+      let waiting: Promise<unknown>;
+      try {
+        await blocker.query("SELECT 1 FROM vehicles WHERE id = $1 FOR UPDATE", [vehicleId]);
+        // Received now, but it must wait for the lock: stamped after the blocker is gone.
+        waiting = postDelivery(t.url, vehicleState({ vehicleId, signals: [soc(2, T0 + 1000)] }));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        [{ now: released }] = await blocker.query("SELECT clock_timestamp() AS now");
+      } finally {
+        await blocker.commitTransaction();
+        await blocker.release();
+      }
+      await waiting;
+      const [reading] = await query<{ received_at: Date }>(
+        "SELECT received_at FROM signal_readings WHERE vehicle_id = $1 ORDER BY id DESC LIMIT 1",
+        [vehicleId],
+      );
+      expect(reading.received_at.getTime()).toBeGreaterThanOrEqual(released.getTime());
+    });
+
     it("ends in the same state for any permutation posted concurrently as for time order (property)", async () => {
       // A small pool of signals, values and instants makes ties, late readings and errors likely.
       const reading = fc.record({
