@@ -63,7 +63,7 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
          SELECT i.issue_key, i.vehicle_id, i.user_id, i.type, i.code, i.state, i.description, i.suggested_user_message,
                 i.doc_url, i.resolution_type, ARRAY(SELECT jsonb_array_elements_text(i.signal_codes)),
                 i.observed_at, CASE WHEN i.state = 'RESOLVED' THEN i.observed_at END, i.observed_at, 0,
-                CASE WHEN i.state = 'OPEN' THEN 1 ELSE 0 END, i.observed_at, now(), i.event_id
+                CASE WHEN i.state = 'OPEN' THEN 1 ELSE 0 END, i.observed_at, clock_timestamp(), i.event_id
            FROM input i
          ON CONFLICT (issue_key) DO UPDATE SET
            state = EXCLUDED.state,
@@ -82,7 +82,7 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
            reopen_count = v.reopen_count + CASE WHEN v.state = 'RESOLVED' AND EXCLUDED.state = 'OPEN' THEN 1 ELSE 0 END,
            occurrences = v.occurrences + EXCLUDED.occurrences,
            observed_at = EXCLUDED.observed_at,
-           updated_at = now(),
+           updated_at = clock_timestamp(),
            event_id = EXCLUDED.event_id
          WHERE v.observed_at <= EXCLUDED.observed_at
          RETURNING v.id, v.issue_key, v.vehicle_id, v.user_id, v.state

@@ -13,10 +13,13 @@ export interface IssueFilter {
 /**
  * The issue as one change left it. The log keeps only each change's state and time, so the other
  * fields are the issue's current ones; state and resolvedAt follow the change when it is not the latest.
+ * `updatedAt` is the change's own log time: the point a client resumes from (`since`).
  */
 function issueAsOf(issue: VehicleIssue, change: VehicleIssueEvent): VehicleIssue {
-  if (issue.state === change.state) return issue;
+  const asOf = { updatedAt: change.occurredAt };
+  if (issue.state === change.state) return Object.assign(new VehicleIssue(), issue, asOf);
   return Object.assign(new VehicleIssue(), issue, {
+    ...asOf,
     state: change.state,
     resolvedAt: change.state === IssueState.OPEN ? null : change.occurredAt,
   });

@@ -203,6 +203,29 @@ describe("subscriptions over graphql-ws", () => {
       expect(received).toEqual([...values, 1_000]);
     });
 
+    it("resumes an issue subscription from the updatedAt of the last change a client handled", async () => {
+      const vehicleId = randomUUID();
+      const error = { type: "VEHICLE_STATE", code: "ASLEEP" };
+      const ISSUE_TIMES = `subscription ($vehicleId: ID, $since: DateTime) {
+        vehicleIssueUpdated(vehicleId: $vehicleId, since: $since) { state updatedAt }
+      }`;
+      const first = await live.subscribe<{ vehicleIssueUpdated: { state: string; updatedAt: string } }>(ISSUE_TIMES, { vehicleId });
+      await post(vehicleError({ vehicleId, deliveredAt: T0, errors: [{ ...error, state: "ERROR" }] }));
+      const handled = (await first.next()).vehicleIssueUpdated;
+      // Disconnected: the issue resolves and comes back. Resuming from what was handled misses neither.
+      await post(vehicleError({ vehicleId, deliveredAt: T0 + 1_000, errors: [{ ...error, state: "RESOLVED" }] }));
+      await post(vehicleError({ vehicleId, deliveredAt: T0 + 2_000, errors: [{ ...error, state: "ERROR" }] }));
+
+      const resumed = await live.subscribe<{ vehicleIssueUpdated: { state: string; updatedAt: string } }>(ISSUE_TIMES, {
+        vehicleId,
+        since: handled.updatedAt,
+      });
+      const replayed = (await resumed.take(3)).map((event) => event.vehicleIssueUpdated);
+      expect(replayed.map((change) => change.state)).toEqual(["OPEN", "RESOLVED", "OPEN"]);
+      expect(replayed[0]).toEqual(handled); // the one handled, once more
+      expect(new Set(replayed.map((change) => change.updatedAt)).size).toBe(3);
+    });
+
     it("replays issue changes since then, resolution included", async () => {
       const vehicleId = randomUUID();
       const since = new Date(Date.now() - 1);
