@@ -17,7 +17,7 @@ import {
   JWT_SECRET,
   loops,
   MANAGEMENT_TOKEN,
-  percentile,
+  measure,
   postDelivery,
   round,
   scratchDatabase,
@@ -94,30 +94,16 @@ exitOnError(async () => {
       // Warm-up: connections, JIT, plan caches.
       for (let i = 0; i < 50; i++) await ask();
 
-      const latencies: number[] = [];
-      let failures = 0;
-      const started = performance.now();
-      const deadline = started + SECONDS * 1000;
-      await loops(CLIENTS, async () => {
-        if (performance.now() >= deadline) return false;
-        try {
-          latencies.push(await ask());
-        } catch {
-          failures++;
-        }
-        return true;
-      });
-      const elapsed = (performance.now() - started) / 1000;
-      latencies.sort((a, b) => a - b);
+      const m = await measure(CLIENTS, SECONDS, ask);
       results.push({
         query: scenario.name,
         clients: CLIENTS,
-        seconds: round(elapsed),
-        requests: latencies.length,
-        failures,
-        queriesPerSecond: Math.round(latencies.length / elapsed),
-        p50ms: round(percentile(latencies, 50)),
-        p99ms: round(percentile(latencies, 99)),
+        seconds: m.seconds,
+        requests: m.requests,
+        failures: m.failures,
+        queriesPerSecond: m.perSecond,
+        p50ms: m.p50ms,
+        p99ms: m.p99ms,
       });
     }
     const summary = { vehicles: VEHICLES, signalsPerVehicle: SIGNALS, loadSeconds: round(loadSeconds), results };

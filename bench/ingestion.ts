@@ -9,7 +9,7 @@
  */
 import "reflect-metadata";
 import { listeningUrl, runMain } from "../test/helpers/main-process";
-import { exitOnError, loops, MANAGEMENT_TOKEN, percentile, postDelivery, round, scratchDatabase, vehicleStateBody } from "./support";
+import { exitOnError, MANAGEMENT_TOKEN, measure, postDelivery, scratchDatabase, vehicleStateBody } from "./support";
 
 const SENDERS = Number(process.env.SENDERS ?? 50);
 const SECONDS = Number(process.env.SECONDS ?? 20);
@@ -33,30 +33,17 @@ exitOnError(async () => {
     // Warm-up: connections, JIT, the vehicles' first rows.
     for (let i = 0; i < 200; i++) await send();
 
-    const latencies: number[] = [];
-    let failures = 0;
-    const started = performance.now();
-    const deadline = started + SECONDS * 1000;
-    await loops(SENDERS, async () => {
-      try {
-        latencies.push(await send());
-      } catch {
-        failures++;
-      }
-      return performance.now() < deadline;
-    });
-    const elapsed = (performance.now() - started) / 1000;
-    latencies.sort((a, b) => a - b);
+    const m = await measure(SENDERS, SECONDS, send);
     const result = {
       senders: SENDERS,
       signalsPerDelivery: CODES.length,
       vehicles: VEHICLES,
-      seconds: round(elapsed),
-      deliveries: latencies.length,
-      failures,
-      deliveriesPerSecond: Math.round(latencies.length / elapsed),
-      p50ms: round(percentile(latencies, 50)),
-      p99ms: round(percentile(latencies, 99)),
+      seconds: m.seconds,
+      deliveries: m.requests,
+      failures: m.failures,
+      deliveriesPerSecond: m.perSecond,
+      p50ms: m.p50ms,
+      p99ms: m.p99ms,
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {

@@ -90,6 +90,41 @@ export async function loops(concurrency: number, worker: () => Promise<boolean>)
   );
 }
 
+export interface Measurement {
+  readonly seconds: number;
+  readonly requests: number;
+  readonly failures: number;
+  readonly perSecond: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+}
+
+/** Runs `request` (resolving with its latency in ms) in `concurrency` loops for `seconds`. */
+export async function measure(concurrency: number, seconds: number, request: () => Promise<number>): Promise<Measurement> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await loops(concurrency, async () => {
+    try {
+      latencies.push(await request());
+    } catch {
+      failures++;
+    }
+    return performance.now() < deadline;
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    seconds: round(elapsed),
+    requests: latencies.length,
+    failures,
+    perSecond: Math.round(latencies.length / elapsed),
+    p50ms: round(percentile(latencies, 50)),
+    p99ms: round(percentile(latencies, 99)),
+  };
+}
+
 export const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
