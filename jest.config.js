@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
+  globalSetup: "<rootDir>/test/global-setup.ts",
+  globalTeardown: "<rootDir>/test/global-teardown.ts",
   setupFilesAfterEnv: ["<rootDir>/test/helpers/jest.setup.ts"],
   // Integration files each start their own database and server; two at a time suits a 2-core machine.
   maxWorkers: 2,

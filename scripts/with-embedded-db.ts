@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const command = process.argv.slice(separator >= 0 ? separator + 1 : 2);
   if (command.length === 0) throw new Error("usage: npm run db:embedded -- <command> [args...]");
   const dataDir = path.resolve(process.env.DATA_DIR ?? ".fleetgraph");
-  const db = await startEmbeddedPostgres(dataDir);
+  const db = await startEmbeddedPostgres({ dataDir });
   const child = spawn(command.join(" "), { shell: true, stdio: "inherit", env: { ...process.env, DATABASE_URL: db.url } });
   const code = await new Promise<number>((resolve) => child.on("exit", (status) => resolve(status ?? 1)));
   await db.stop();

@@ -5,23 +5,34 @@ import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 export interface EmbeddedPostgres {
   /** postgres:// URL of the socket server, for the ordinary `pg` driver. */
   readonly url: string;
+  /** The whole data directory as a tar archive, to start copies from (`load`). */
+  dump(): Promise<Blob>;
   stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** Folder of a persistent database; undefined keeps the database in memory. */
+  readonly dataDir?: string;
+  /** An in-memory database starts as a copy of this dump (much faster than a fresh initdb). */
+  readonly load?: Blob;
 }
 
 /**
  * Starts PGlite (PostgreSQL compiled to WebAssembly) behind a PostgreSQL wire-protocol socket, so the
- * app talks to it through the same `pg` driver as to a real server. `dataDir` undefined keeps the
- * database in memory (tests). Always binds port 0: a fixed port could silently reach another server.
+ * app talks to it through the same `pg` driver as to a real server. Always binds port 0: a fixed
+ * port could silently reach another server.
  */
-export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
+  const { dataDir, load } = options;
   if (dataDir !== undefined) fs.mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  const db = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), ...(load ? { loadDataDir: load } : {}) });
   // pg's pool opens several connections; PGlite serialises their queries one transaction at a time.
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 20 });
   await server.start();
   const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
   return {
     url,
+    dump: () => db.dumpDataDir("none"),
     async stop() {
       await server.stop();
       await db.close();

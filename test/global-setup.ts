@@ -1,0 +1,6 @@
+import { prepareTemplate } from "./helpers/test-database";
+
+/** Migrates one template database for the whole run; test files copy it (see test/helpers/test-database.ts). */
+export default async function globalSetup(): Promise<void> {
+  (globalThis as { dropTestTemplate?: () => Promise<void> }).dropTestTemplate = await prepareTemplate();
+}
