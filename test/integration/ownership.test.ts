@@ -1,3 +1,6 @@
+import { applyDeliveries } from "../../src/webhooks/apply-deliveries";
+import { normalizeDelivery } from "../../src/webhooks/normalize";
+import type { DataDelivery } from "../../src/webhooks/normalized-delivery";
 import { gqlData, signToken } from "../helpers/graphql";
 import { postDelivery, vehicleError, vehicleState, type SignalSpec } from "../helpers/smartcar";
 import { startTestApp, type TestApp } from "../helpers/test-app";
@@ -203,6 +206,22 @@ describe("vehicle ownership (contract, Access)", () => {
     await post(vehicleState({ vehicleId: "veh-newer", userId: "user-b", deliveredAt: t1 - HOUR, signals: at(t2, [{ code: ODOMETER }]) }));
     expect((await view("veh-newer", admin))?.userId).toBe("user-b");
     expect(await view("veh-newer", userA)).toBeNull();
+  });
+
+  it("goes to the newest-read delivery's user within one batch too (the spool drains in batches), whatever their order", async () => {
+    const delivery = (userId: string, readAt: number) =>
+      normalizeDelivery(vehicleState({ vehicleId: "veh-batch", userId, deliveredAt: Date.now(), signals: at(readAt, [{ code: ODOMETER }]) })) as DataDelivery;
+    const batch = [delivery("user-b", t2), delivery("user-a", t0), delivery("user-c", t1)].map((item) => ({
+      delivery: item,
+      rawBody: Buffer.from("{}"),
+      receivedAt: new Date(),
+    }));
+    await t.app.dataSource.transaction((manager) =>
+      applyDeliveries(manager, batch, { applyTestDeliveries: false, publisher: { publish: async () => {} } }),
+    );
+    expect((await view("veh-batch", admin))?.userId).toBe("user-b");
+    const readings = await t.app.dataSource.query(`SELECT user_id FROM signal_readings WHERE vehicle_id = 'veh-batch' ORDER BY id`);
+    expect(readings).toEqual([{ user_id: "user-b" }, { user_id: "user-a" }, { user_id: "user-c" }]);
   });
 
   it("shows the new owner none of the previous owner's values, history, locations, errors or issues", async () => {
