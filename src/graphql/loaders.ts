@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import type { Viewer } from "../auth/viewer";
+import { scopeOf, type Viewer } from "../auth/viewer";
 import { episodesOf, type IssueEpisode } from "../issues/issue-episodes";
 import type { IssueService } from "../issues/issue.service";
 import type { VehicleIssue } from "../issues/vehicle-issue.entity";
@@ -23,8 +23,9 @@ export interface Services {
  * therefore costs the same few statements for any N. Loaders cache for the operation only; never
  * share them between operations (nor across a subscription's events).
  *
- * Access: `vehicle` and `vehicleIssues` apply the viewer's scope themselves; the per-vehicle signal
- * loaders are only ever asked for vehicles a scoped query already returned.
+ * Access: `vehicle` returns only vehicles the viewer owns now; every other loader returns only rows
+ * delivered for the viewer's user (contract, Access), so a new owner never sees the previous owner's
+ * values, history or issues, even on the vehicle they now own.
  */
 export interface Loaders {
   /** A vehicle the viewer may see, or null. */
@@ -62,26 +63,27 @@ function perArguments<A, L>(create: (args: A) => L): (args: A) => L {
 
 export function createLoaders(viewer: Viewer, services: Services): Loaders {
   const { vehicles, signals, issues } = services;
+  const scope = scopeOf(viewer);
   const historyCount = perArguments(
-    (range: HistoryRange) => new DataLoader((keys: readonly SignalKey[]) => signals.historyCounts(keys, range), { cacheKeyFn: signalKey }),
+    (range: HistoryRange) => new DataLoader((keys: readonly SignalKey[]) => signals.historyCounts(keys, range, scope), { cacheKeyFn: signalKey }),
   );
   return {
     vehicle: new DataLoader(async (ids) => {
       const found = new Map((await vehicles.byIds(viewer, ids)).map((vehicle) => [vehicle.id, vehicle]));
       return ids.map((id) => found.get(id) ?? null);
     }),
-    signals: new DataLoader(async (ids) => groupBy(ids, await signals.latestByVehicles(ids), (row) => row.vehicleId)),
-    signalsAsOf: perArguments((asOf: Date) => new DataLoader(async (ids: readonly string[]) => groupBy(ids, await signals.asOfByVehicles(ids, asOf), (row) => row.vehicleId))),
-    signalErrors: new DataLoader(async (ids) => groupBy(ids, await signals.errorsByVehicles(ids), (row) => row.vehicleId)),
+    signals: new DataLoader(async (ids) => groupBy(ids, await signals.latestByVehicles(ids, scope), (row) => row.vehicleId)),
+    signalsAsOf: perArguments((asOf: Date) => new DataLoader(async (ids: readonly string[]) => groupBy(ids, await signals.asOfByVehicles(ids, asOf, scope), (row) => row.vehicleId))),
+    signalErrors: new DataLoader(async (ids) => groupBy(ids, await signals.errorsByVehicles(ids, scope), (row) => row.vehicleId)),
     vehicleIssues: new DataLoader(async (ids) => groupBy(ids, await issues.byVehicles(viewer, ids), (row) => row.vehicleId ?? "")),
     issueEpisodes: new DataLoader(async (ids) =>
-      groupBy(ids, await issues.changesByIssues(ids), (row) => row.issueId).map((changes) => episodesOf(changes)),
+      groupBy(ids, await issues.changesByIssues(viewer, ids), (row) => row.issueId).map((changes) => episodesOf(changes)),
     ),
     history: perArguments(
       (request: HistoryPageRequest) =>
         new DataLoader(
           async (keys: readonly SignalKey[]) =>
-            (await signals.historyPages(keys, request)).map((rows, index) => ({
+            (await signals.historyPages(keys, request, scope)).map((rows, index) => ({
               rows,
               // Counts of all histories asked for in one tick go into one statement too.
               count: () => historyCount({ from: request.from, to: request.to }).load(keys[index]),
@@ -91,7 +93,7 @@ export function createLoaders(viewer: Viewer, services: Services): Loaders {
     ),
     historyCount,
     series: perArguments(
-      (request: SeriesRequest) => new DataLoader((keys: readonly SignalKey[]) => signals.series(keys, request), { cacheKeyFn: signalKey }),
+      (request: SeriesRequest) => new DataLoader((keys: readonly SignalKey[]) => signals.series(keys, request, scope), { cacheKeyFn: signalKey }),
     ),
   };
 }

@@ -6,6 +6,7 @@ import { IssueState } from "./issue-state";
 export interface IssueReportToApply {
   /** null for the old top-level `errors` shape that names no vehicle. */
   readonly vehicleId: string | null;
+  /** The user it was reported for: an issue is one user's (contract, Access), so a new owner's starts afresh. */
   readonly userId: string | null;
   readonly eventId: string;
   /** Ordering key (the delivery's deliveredAt, else receipt): an older report never undoes a newer one. */
@@ -13,9 +14,9 @@ export interface IssueReportToApply {
   readonly report: IssueReport;
 }
 
-/** Issues are matched on (vehicle, type, code); Smartcar sends `code: null` for some types. */
-export function issueKey(vehicleId: string | null, type: string, code: string | null): string {
-  return [vehicleId ?? "", type, code ?? ""].join("|");
+/** Issues are matched on (vehicle, user, type, code); Smartcar sends `code: null` for some types. */
+export function issueKey(vehicleId: string | null, userId: string | null, type: string, code: string | null): string {
+  return [vehicleId ?? "", userId ?? "", type, code ?? ""].join("|");
 }
 
 /**
@@ -33,7 +34,7 @@ function rounds(rows: readonly IssueReportToApply[]): IssueReportToApply[][] {
   const result: IssueReportToApply[][] = [];
   const seen = new Map<string, number>();
   for (const row of rows) {
-    const key = issueKey(row.vehicleId, row.report.type, row.report.code);
+    const key = issueKey(row.vehicleId, row.userId, row.report.type, row.report.code);
     const round = seen.get(key) ?? 0;
     seen.set(key, round + 1);
     (result[round] ??= []).push(row);
@@ -67,7 +68,6 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
            FROM input i
          ON CONFLICT (issue_key) DO UPDATE SET
            state = EXCLUDED.state,
-           user_id = COALESCE(EXCLUDED.user_id, v.user_id),
            -- A RESOLVED report carries little text: keep what the error said.
            description = COALESCE(EXCLUDED.description, v.description),
            suggested_user_message = COALESCE(EXCLUDED.suggested_user_message, v.suggested_user_message),
@@ -103,7 +103,7 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
         ORDER BY c.issue_key
        RETURNING id, issue_id, vehicle_id, user_id, state`,
       [
-        rows.map((row) => issueKey(row.vehicleId, row.report.type, row.report.code)),
+        rows.map((row) => issueKey(row.vehicleId, row.userId, row.report.type, row.report.code)),
         rows.map((row) => row.vehicleId),
         rows.map((row) => row.userId),
         rows.map((row) => row.report.type),

@@ -24,9 +24,6 @@ export interface IssueOrdering {
   direction: SortDirection;
 }
 
-/** An issue's owner: its vehicle's current owner, else (no vehicle) whom Smartcar reported it for. */
-const OWNER = "COALESCE(owner.user_id, i.user_id)";
-
 const SORT_COLUMN: Record<IssueOrderField, string> = {
   [IssueOrderField.OPENED_AT]: "i.opened_at",
   [IssueOrderField.UPDATED_AT]: "i.updated_at",
@@ -34,8 +31,8 @@ const SORT_COLUMN: Record<IssueOrderField, string> = {
 };
 
 /**
- * Reads vehicle issues. A non-admin viewer sees the issues of the vehicles they own now, as for
- * signals (contract, Access); an issue without a vehicle belongs to the user Smartcar reported it for.
+ * Reads vehicle issues. A non-admin viewer sees the issues Smartcar reported for them (contract,
+ * Access): not those of a vehicle's previous or next owner, even on a vehicle they own now.
  */
 export class IssueService {
   constructor(private readonly dataSource: DataSource) {}
@@ -69,14 +66,15 @@ export class IssueService {
    * Each issue's change log, oldest first. A change is dated by the report that caused it (the
    * delivery's `deliveredAt`, else its receipt), the same clock as `openedAt` and `resolvedAt`.
    */
-  async changesByIssues(issueIds: readonly string[]): Promise<Array<IssueChangeAt & { issueId: string }>> {
+  async changesByIssues(viewer: Viewer, issueIds: readonly string[]): Promise<Array<IssueChangeAt & { issueId: string }>> {
+    const scope = scopeOf(viewer);
     const rows: Array<{ issueId: string; change: IssueChange; at: Date }> = await this.dataSource.query(
       `SELECT e.issue_id AS "issueId", e.change, COALESCE(w.delivered_at, w.received_at, e.occurred_at) AS at
          FROM vehicle_issue_events e
          LEFT JOIN webhook_events w ON w.event_id = e.event_id
-        WHERE e.issue_id = ANY($1::uuid[])
+        WHERE e.issue_id = ANY($1::uuid[]) ${scope === undefined ? "" : "AND e.user_id = $2"}
         ORDER BY e.issue_id, e.id`,
-      [issueIds],
+      scope === undefined ? [issueIds] : [issueIds, scope],
     );
     return rows;
   }
@@ -85,13 +83,9 @@ export class IssueService {
   static readonly cursorParts: readonly CursorPart[] = ["timestamp", "uuid"];
 
   private scoped(viewer: Viewer): SelectQueryBuilder<VehicleIssue> {
-    const query = this.dataSource
-      .getRepository(VehicleIssue)
-      .createQueryBuilder("i")
-      .leftJoin("vehicles", "owner", "owner.id = i.vehicle_id")
-      .where("TRUE");
+    const query = this.dataSource.getRepository(VehicleIssue).createQueryBuilder("i").where("TRUE");
     const scope = scopeOf(viewer);
-    return scope === undefined ? query : query.andWhere(`${OWNER} = :scope`, { scope });
+    return scope === undefined ? query : query.andWhere("i.user_id = :scope", { scope });
   }
 
   private filtered(viewer: Viewer, filter: IssueFilter): SelectQueryBuilder<VehicleIssue> {
@@ -100,7 +94,7 @@ export class IssueService {
     if (filter.vehicleId != null) query.andWhere("i.vehicle_id = :vehicleId", { vehicleId: filter.vehicleId });
     if (filter.type != null) query.andWhere("i.type = :type", { type: filter.type });
     if (filter.code != null) query.andWhere("i.code = :code", { code: filter.code });
-    if (filter.userId != null) query.andWhere(`${OWNER} = :userId`, { userId: filter.userId });
+    if (filter.userId != null) query.andWhere("i.user_id = :userId", { userId: filter.userId });
     if (filter.openedAfter != null) query.andWhere("i.opened_at >= :openedAfter", { openedAfter: filter.openedAfter });
     if (filter.openedBefore != null) query.andWhere("i.opened_at < :openedBefore", { openedBefore: filter.openedBefore });
     if (filter.updatedAfter != null) query.andWhere("i.updated_at >= :updatedAfter", { updatedAfter: filter.updatedAfter });

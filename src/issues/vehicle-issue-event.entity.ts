@@ -8,6 +8,7 @@ export type IssueChange = "OPENED" | "REFRESHED" | "RESOLVED" | "REOPENED";
 @Entity("vehicle_issue_events")
 @Index("vehicle_issue_events_occurred_at_idx", ["occurredAt"])
 @Index("vehicle_issue_events_issue_id_idx", ["issueId", "id"])
+@Index("vehicle_issue_events_user_occurred_idx", ["userId", "occurredAt"])
 export class VehicleIssueEvent {
   @PrimaryGeneratedColumn("identity", { type: "bigint", generatedIdentity: "ALWAYS" })
   id: string;

@@ -11,12 +11,13 @@ import { IssueState } from "./issue-state";
 @Entity("vehicle_issues")
 @Index("vehicle_issues_vehicle_state_idx", ["vehicleId", "state", "openedAt"])
 @Index("vehicle_issues_state_updated_idx", ["state", "updatedAt"])
+@Index("vehicle_issues_user_opened_idx", ["userId", "openedAt"])
 export class VehicleIssue {
   @Field(() => ID)
   @PrimaryGeneratedColumn("uuid")
   id: string;
 
-  /** `vehicleId|type|code` with empty parts for nulls: the unique key Smartcar's errors are matched on. */
+  /** `vehicleId|userId|type|code` with empty parts for nulls: the unique key Smartcar's errors are matched on. */
   @Index("vehicle_issues_key_uidx", { unique: true })
   @Column("text")
   issueKey: string;
@@ -25,7 +26,7 @@ export class VehicleIssue {
   @Column("text", { nullable: true })
   vehicleId: string | null;
 
-  /** Owner at the time of the report, so user-scoped lists need no join. */
+  /** The Smartcar user it was reported for (part of the key): only they see it. */
   @Column("text", { nullable: true })
   userId: string | null;
 

@@ -2,9 +2,10 @@ import type { EntityManager } from "typeorm";
 import type { SignalChanged } from "../subscriptions/change-events";
 import type { SignalFailure, SignalReadingInput } from "../webhooks/normalized-delivery";
 
-/** Where a signal value or failure came from: its vehicle (and owner) and its delivery. */
+/** Where a signal value or failure came from: its vehicle, the user it was delivered for, its delivery. */
 export interface SignalSource {
   readonly vehicleId: string;
+  /** Stored with the value, reading or error: only this user sees it (contract, Access). */
   readonly userId: string | null;
   readonly eventId: string;
   /** When fleetgraph stored it, with the vehicle's lock held: per vehicle, in commit order. */
@@ -67,13 +68,15 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
 
   const inserted: Array<{ id: string }> = await manager.query(
     `INSERT INTO signal_readings
-       (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at, late, event_id)
+       (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at, late, event_id,
+        user_id)
      SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
-            r.received_at, r.observed_at, r.late, r.event_id
+            r.received_at, r.observed_at, r.late, r.event_id, r.user_id
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::text[],
-                   $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[])
+                   $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[],
+                   $14::text[])
             WITH ORDINALITY AS r(vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at,
-                                 received_at, observed_at, late, event_id, ord)
+                                 received_at, observed_at, late, event_id, user_id, ord)
       ORDER BY r.ord
      RETURNING id`,
     readingColumns(rows, late),
@@ -95,19 +98,19 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
     await manager.query(
       `INSERT INTO signals
          (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at,
-          event_id, last_read_at)
+          event_id, user_id, last_read_at)
        SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
-              r.received_at, r.observed_at, r.event_id, r.last_read_at
+              r.received_at, r.observed_at, r.event_id, r.user_id, r.last_read_at
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::text[],
                      $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[],
-                     $14::timestamptz[])
+                     $14::text[], $15::timestamptz[])
               AS r(vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at,
-                   observed_at, late, event_id, last_read_at)
+                   observed_at, late, event_id, user_id, last_read_at)
        ON CONFLICT (vehicle_id, code) DO UPDATE SET
          name = EXCLUDED.name, group_name = EXCLUDED.group_name, body = EXCLUDED.body, value = EXCLUDED.value,
          unit = EXCLUDED.unit, retrieved_at = EXCLUDED.retrieved_at, oem_updated_at = EXCLUDED.oem_updated_at,
          received_at = EXCLUDED.received_at, observed_at = EXCLUDED.observed_at, event_id = EXCLUDED.event_id,
-         last_read_at = GREATEST(signals.last_read_at, EXCLUDED.last_read_at)
+         user_id = EXCLUDED.user_id, last_read_at = GREATEST(signals.last_read_at, EXCLUDED.last_read_at)
        -- Belt and braces: never move a latest value backwards, whatever the caller's locking. Event ids
        -- compare bytewise (COLLATE "C"), as isNewer does, whatever the database's collation.
        WHERE (signals.observed_at, signals.event_id COLLATE "C") < (EXCLUDED.observed_at, EXCLUDED.event_id COLLATE "C")`,
@@ -182,6 +185,7 @@ function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[
     rows.map((row) => observedAt(row).toISOString()),
     [...late],
     rows.map((row) => row.eventId),
+    rows.map((row) => row.userId),
   ];
 }
 
@@ -202,11 +206,11 @@ export async function applyFailures(manager: EntityManager, rows: readonly Failu
   const unique = [...newest.values()];
   await manager.query(
     `INSERT INTO signal_errors
-       (vehicle_id, code, name, group_name, error_type, error_code, first_seen_at, last_seen_at, observed_at, event_id)
+       (vehicle_id, code, name, group_name, error_type, error_code, first_seen_at, last_seen_at, observed_at, event_id, user_id)
      SELECT f.vehicle_id, f.code, f.name, f.group_name, f.error_type, f.error_code, f.reported_at, f.reported_at,
-            f.reported_at, f.event_id
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[])
-            AS f(vehicle_id, code, name, group_name, error_type, error_code, reported_at, event_id)
+            f.reported_at, f.event_id, f.user_id
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
+            AS f(vehicle_id, code, name, group_name, error_type, error_code, reported_at, event_id, user_id)
       WHERE NOT EXISTS (
               SELECT 1 FROM signals s
                WHERE s.vehicle_id = f.vehicle_id AND s.code = f.code AND s.last_read_at >= f.reported_at)
@@ -215,10 +219,14 @@ export async function applyFailures(manager: EntityManager, rows: readonly Failu
        group_name = COALESCE(EXCLUDED.group_name, signal_errors.group_name),
        error_type = EXCLUDED.error_type,
        error_code = EXCLUDED.error_code,
-       first_seen_at = LEAST(signal_errors.first_seen_at, EXCLUDED.first_seen_at),
-       last_seen_at = GREATEST(signal_errors.last_seen_at, EXCLUDED.last_seen_at),
+       -- Another user's error starts afresh: nothing of the previous user's shows through.
+       first_seen_at = CASE WHEN signal_errors.user_id IS NOT DISTINCT FROM EXCLUDED.user_id
+                            THEN LEAST(signal_errors.first_seen_at, EXCLUDED.first_seen_at) ELSE EXCLUDED.first_seen_at END,
+       last_seen_at = CASE WHEN signal_errors.user_id IS NOT DISTINCT FROM EXCLUDED.user_id
+                           THEN GREATEST(signal_errors.last_seen_at, EXCLUDED.last_seen_at) ELSE EXCLUDED.last_seen_at END,
        observed_at = EXCLUDED.observed_at,
-       event_id = EXCLUDED.event_id
+       event_id = EXCLUDED.event_id,
+       user_id = EXCLUDED.user_id
      WHERE signal_errors.observed_at <= EXCLUDED.observed_at`,
     [
       unique.map((row) => row.vehicleId),
@@ -229,6 +237,7 @@ export async function applyFailures(manager: EntityManager, rows: readonly Failu
       unique.map((row) => row.failure.errorCode),
       unique.map((row) => row.reportedAt.toISOString()),
       unique.map((row) => row.eventId),
+      unique.map((row) => row.userId),
     ],
   );
 }

@@ -45,6 +45,10 @@ export class SignalError {
   @Column("text")
   eventId: string;
 
+  /** The Smartcar user it was delivered for (data.user.id): only they see it. */
+  @Column("text", { nullable: true })
+  userId: string | null;
+
   @ManyToOne(() => Vehicle, { onDelete: "CASCADE" })
   vehicle?: Vehicle;
 }

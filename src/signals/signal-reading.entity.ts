@@ -8,6 +8,7 @@ import { Vehicle } from "../vehicles/vehicle.entity";
 @Entity("signal_readings")
 @Index("signal_readings_vehicle_code_observed_idx", ["vehicleId", "code", "observedAt"])
 @Index("signal_readings_received_at_idx", ["receivedAt"])
+@Index("signal_readings_user_vehicle_code_observed_idx", ["userId", "vehicleId", "code", "observedAt"])
 export class SignalReading {
   @Field(() => ID)
   @PrimaryGeneratedColumn("identity", { type: "bigint", generatedIdentity: "ALWAYS" })
@@ -64,6 +65,10 @@ export class SignalReading {
 
   @Column("text")
   eventId: string;
+
+  /** The Smartcar user it was delivered for (data.user.id): only they see it. */
+  @Column("text", { nullable: true })
+  userId: string | null;
 
   @ManyToOne(() => Vehicle, { onDelete: "CASCADE" })
   vehicle?: Vehicle;

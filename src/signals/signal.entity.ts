@@ -66,6 +66,10 @@ export class Signal {
   @Column("text")
   eventId: string;
 
+  /** The Smartcar user it was delivered for (data.user.id): only they see it. */
+  @Column("text", { nullable: true })
+  userId: string | null;
+
   @ManyToOne(() => Vehicle, { onDelete: "CASCADE", createForeignKeyConstraints: true })
   vehicle?: Vehicle;
 }

@@ -74,16 +74,55 @@ function hydrate<T extends Signal | SignalReading>(target: T, row: ValueRow): T 
   });
 }
 
-/** Set-based reads of latest values, history, failures and time series: one statement per batch of vehicles. */
+/**
+ * `AND <alias>.user_id = $n` when reads are limited to one user's rows (contract, Access: every value,
+ * reading and signal error keeps the user it was delivered for), else nothing. A user-limited query
+ * then plans with the user's indexes.
+ */
+function onlyUser(alias: string, scope: string | undefined, parameter: number): string {
+  return scope === undefined ? "" : `AND ${alias}.user_id = $${parameter}`;
+}
+
+/** The parameters a query ends with for onlyUser. */
+const scopeParameters = (scope: string | undefined): string[] => (scope === undefined ? [] : [scope]);
+
+/**
+ * Set-based reads of latest values, history, failures and time series: one statement per batch of
+ * vehicles. `scope` is the Smartcar user a viewer is limited to (undefined: every user's rows).
+ */
 export class SignalService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Latest good values of the vehicles, by vehicle then code. */
-  async latestByVehicles(vehicleIds: readonly string[]): Promise<Signal[]> {
-    const rows: ValueRow[] = await this.dataSource.query(
-      `SELECT ${VALUE_COLUMNS("s")} FROM signals s WHERE s.vehicle_id = ANY($1) ORDER BY s.vehicle_id, s.code`,
-      [vehicleIds],
-    );
+  /**
+   * Latest good values of the vehicles, by vehicle then code. For a user, their own latest: the stored
+   * latest value where it was delivered for them, else their newest reading of that signal (another
+   * user's value can be newer by the car's clock, e.g. a previous owner's late delivery); rows of other
+   * users are the exception, so this costs one index probe for each of those only.
+   */
+  async latestByVehicles(vehicleIds: readonly string[], scope: string | undefined): Promise<Signal[]> {
+    const rows: ValueRow[] =
+      scope === undefined
+        ? await this.dataSource.query(`SELECT ${VALUE_COLUMNS("s")} FROM signals s WHERE s.vehicle_id = ANY($1) ORDER BY s.vehicle_id, s.code`, [
+            vehicleIds,
+          ])
+        : await this.dataSource.query(
+            `SELECT * FROM (
+               SELECT ${VALUE_COLUMNS("s")} FROM signals s WHERE s.vehicle_id = ANY($1) AND s.user_id = $2
+               UNION ALL
+               SELECT h.*
+                 FROM signals s
+                 CROSS JOIN LATERAL (
+                   SELECT ${VALUE_COLUMNS("r")}
+                     FROM signal_readings r
+                    WHERE r.user_id = $2 AND r.vehicle_id = s.vehicle_id AND r.code = s.code
+                    ORDER BY r.observed_at DESC, r.event_id DESC, r.id DESC
+                    LIMIT 1
+                 ) h
+                WHERE s.vehicle_id = ANY($1) AND s.user_id IS DISTINCT FROM $2
+             ) latest
+             ORDER BY "vehicleId", code`,
+            [vehicleIds, scope],
+          );
     return rows.map((row) => hydrate(new Signal(), row));
   }
 
@@ -91,34 +130,35 @@ export class SignalService {
    * Each vehicle's values as they were at `asOf`: per signal, the reading observed last at or before
    * that instant (the same "newest wins" order as the latest value, so `asOf: now` equals `signals`).
    * Readings that arrived late count by when they were observed. Every code with a reading has a
-   * `signals` row, so one backward index probe per known signal finds it, however long the history.
+   * `signals` row, so one backward index probe per known signal finds it, however long the history
+   * (for a user, on the (user_id, vehicle_id, code, observed_at) index).
    */
-  async asOfByVehicles(vehicleIds: readonly string[], asOf: Date): Promise<Signal[]> {
+  async asOfByVehicles(vehicleIds: readonly string[], asOf: Date, scope: string | undefined): Promise<Signal[]> {
     const rows: ValueRow[] = await this.dataSource.query(
       `SELECT h.*
          FROM signals s
          CROSS JOIN LATERAL (
            SELECT ${VALUE_COLUMNS("r")}
              FROM signal_readings r
-            WHERE r.vehicle_id = s.vehicle_id AND r.code = s.code AND r.observed_at <= $2
+            WHERE r.vehicle_id = s.vehicle_id AND r.code = s.code AND r.observed_at <= $2 ${onlyUser("r", scope, 3)}
             ORDER BY r.observed_at DESC, r.event_id DESC, r.id DESC
             LIMIT 1
          ) h
         WHERE s.vehicle_id = ANY($1)
         ORDER BY s.vehicle_id, s.code`,
-      [vehicleIds, asOf],
+      [vehicleIds, asOf, ...scopeParameters(scope)],
     );
     return rows.map((row) => hydrate(new Signal(), row));
   }
 
   /** Signals currently failing, by vehicle then code. */
-  async errorsByVehicles(vehicleIds: readonly string[]): Promise<SignalError[]> {
+  async errorsByVehicles(vehicleIds: readonly string[], scope: string | undefined): Promise<SignalError[]> {
     const rows: SignalError[] = await this.dataSource.query(
       `SELECT e.vehicle_id AS "vehicleId", e.code, e.name, e.group_name AS "group", e.error_type AS "errorType",
               e.error_code AS "errorCode", e.first_seen_at AS "firstSeenAt", e.last_seen_at AS "lastSeenAt",
               e.observed_at AS "observedAt", e.event_id AS "eventId"
-         FROM signal_errors e WHERE e.vehicle_id = ANY($1) ORDER BY e.vehicle_id, e.code`,
-      [vehicleIds],
+         FROM signal_errors e WHERE e.vehicle_id = ANY($1) ${onlyUser("e", scope, 2)} ORDER BY e.vehicle_id, e.code`,
+      [vehicleIds, ...scopeParameters(scope)],
     );
     return rows.map((row) => Object.assign(new SignalError(), row));
   }
@@ -127,7 +167,7 @@ export class SignalService {
    * One history page per signal, all in one statement (a LATERAL subquery per key, each using the
    * (vehicle_id, code, observed_at) index). Ordered by observation time, then id.
    */
-  async historyPages(keys: readonly SignalKey[], request: HistoryPageRequest): Promise<HistoryRow[][]> {
+  async historyPages(keys: readonly SignalKey[], request: HistoryPageRequest, scope: string | undefined): Promise<HistoryRow[][]> {
     const dir = request.direction === SortDirection.ASC ? "ASC" : "DESC";
     const cmp = dir === "ASC" ? ">" : "<";
     const rows: Array<ValueRow & { id: string; late: boolean; ord: string; sortKey: string }> = await this.dataSource.query(
@@ -140,6 +180,7 @@ export class SignalService {
               AND ($3::timestamptz IS NULL OR r.observed_at >= $3)
               AND ($4::timestamptz IS NULL OR r.observed_at < $4)
               AND ($5::timestamptz IS NULL OR (r.observed_at, r.id) ${cmp} ($5::timestamptz, $6::bigint))
+              ${onlyUser("r", scope, 8)}
             ORDER BY r.observed_at ${dir}, r.id ${dir}
             LIMIT $7
          ) h
@@ -152,6 +193,7 @@ export class SignalService {
         request.after?.[0] ?? null,
         request.after?.[1] ?? null,
         request.first + 1,
+        ...scopeParameters(scope),
       ],
     );
     const pages = keys.map((): HistoryRow[] => []);
@@ -162,15 +204,15 @@ export class SignalService {
   }
 
   /** How many readings each signal has in the range. */
-  async historyCounts(keys: readonly SignalKey[], range: HistoryRange): Promise<number[]> {
+  async historyCounts(keys: readonly SignalKey[], range: HistoryRange, scope: string | undefined): Promise<number[]> {
     const rows: Array<{ count: string }> = await this.dataSource.query(
       `SELECT (SELECT count(*) FROM signal_readings r
                 WHERE r.vehicle_id = k.vehicle_id AND r.code = k.code
                   AND ($3::timestamptz IS NULL OR r.observed_at >= $3)
-                  AND ($4::timestamptz IS NULL OR r.observed_at < $4)) AS count
+                  AND ($4::timestamptz IS NULL OR r.observed_at < $4) ${onlyUser("r", scope, 5)}) AS count
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(vehicle_id, code, ord)
         ORDER BY k.ord`,
-      [keys.map((key) => key.vehicleId), keys.map((key) => key.code), range.from ?? null, range.to ?? null],
+      [keys.map((key) => key.vehicleId), keys.map((key) => key.code), range.from ?? null, range.to ?? null, ...scopeParameters(scope)],
     );
     return rows.map((row) => Number(row.count));
   }
@@ -180,7 +222,7 @@ export class SignalService {
    * (buckets start at `from`). Every bucket is returned, empty ones with count 0, so charts need no gaps logic.
    * Late readings count at the time they were observed.
    */
-  async series(keys: readonly SignalKey[], request: SeriesRequest): Promise<SeriesRow[][]> {
+  async series(keys: readonly SignalKey[], request: SeriesRequest, scope: string | undefined): Promise<SeriesRow[][]> {
     const rows: Array<Omit<SeriesRow, "count"> & { ord: string; count: string }> = await this.dataSource.query(
       `SELECT k.ord,
               date_bin(make_interval(secs => $5), r.observed_at, $3::timestamptz) AS start,
@@ -191,10 +233,10 @@ export class SignalService {
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(vehicle_id, code, ord)
          JOIN signal_readings r
            ON r.vehicle_id = k.vehicle_id AND r.code = k.code
-          AND r.observed_at >= $3 AND r.observed_at < $4 AND r.value IS NOT NULL
+          AND r.observed_at >= $3 AND r.observed_at < $4 AND r.value IS NOT NULL ${onlyUser("r", scope, 6)}
         GROUP BY k.ord, start
         ORDER BY k.ord, start`,
-      [keys.map((key) => key.vehicleId), keys.map((key) => key.code), request.from, request.to, request.intervalSeconds],
+      [keys.map((key) => key.vehicleId), keys.map((key) => key.code), request.from, request.to, request.intervalSeconds, ...scopeParameters(scope)],
     );
     const byKey = keys.map(() => new Map<number, SeriesRow>());
     for (const { ord, count, start, ...values } of rows) {

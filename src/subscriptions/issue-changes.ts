@@ -56,11 +56,7 @@ export async function replayIssues(
     .limit(limit);
   if (filter.vehicleId !== undefined) query.andWhere("e.vehicleId = :vehicleId", { vehicleId: filter.vehicleId });
   if (filter.state !== undefined) query.andWhere("e.state = :state", { state: filter.state });
-  if (filter.userId !== undefined) {
-    // As for queries: the vehicle's current owner, else whom Smartcar reported a vehicle-less issue for.
-    query
-      .leftJoin("vehicles", "owner", "owner.id = e.vehicle_id")
-      .andWhere("COALESCE(owner.user_id, e.user_id) = :userId", { userId: filter.userId });
-  }
+  // As for queries: each change is the user's it was reported for.
+  if (filter.userId !== undefined) query.andWhere("e.userId = :userId", { userId: filter.userId });
   return withIssues(dataSource, await query.getMany());
 }

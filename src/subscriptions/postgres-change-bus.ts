@@ -187,8 +187,7 @@ export class PostgresChangeBus implements ChangeBus {
     const changeIds = items.flatMap((item) => (isRef(item) && item.kind === "issue" ? [item.changeId] : []));
     const readings: Array<{ id: string; vehicle_id: string; user_id: string | null; code: string }> = readingIds.length
       ? await ds.query(
-          `SELECT r.id, r.vehicle_id, v.user_id, r.code FROM signal_readings r JOIN vehicles v ON v.id = r.vehicle_id
-            WHERE r.id = ANY($1::bigint[])`,
+          `SELECT r.id, r.vehicle_id, r.user_id, r.code FROM signal_readings r WHERE r.id = ANY($1::bigint[])`,
           [readingIds],
         )
       : [];

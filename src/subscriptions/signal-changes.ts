@@ -1,12 +1,11 @@
 import { In, type DataSource } from "typeorm";
 import { SignalReading } from "../signals/signal-reading.entity";
 import { Signal } from "../signals/signal.entity";
-import { Vehicle } from "../vehicles/vehicle.entity";
 
 export interface SignalFilter {
   readonly vehicleId?: string;
   readonly codes?: readonly string[];
-  /** Only vehicles of this Smartcar user (a user token); undefined for admins. */
+  /** Only values delivered for this Smartcar user (a user token); undefined for admins. */
   readonly userId?: string;
 }
 
@@ -28,6 +27,7 @@ export function signalFromReading(reading: SignalReading): Signal {
     receivedAt: reading.receivedAt,
     observedAt: reading.observedAt,
     eventId: reading.eventId,
+    userId: reading.userId,
   });
 }
 
@@ -58,9 +58,7 @@ export async function replaySignals(
     .limit(limit);
   if (filter.vehicleId !== undefined) query.andWhere("r.vehicleId = :vehicleId", { vehicleId: filter.vehicleId });
   if (filter.codes !== undefined) query.andWhere("r.code IN (:...codes)", { codes: filter.codes });
-  if (filter.userId !== undefined) {
-    query.innerJoin(Vehicle, "v", "v.id = r.vehicleId").andWhere("v.userId = :userId", { userId: filter.userId });
-  }
+  if (filter.userId !== undefined) query.andWhere("r.userId = :userId", { userId: filter.userId });
   const readings = await query.getMany();
   return readings.map((reading) => ({ key: String(reading.id), payload: signalFromReading(reading) }));
 }

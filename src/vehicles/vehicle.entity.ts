@@ -27,9 +27,19 @@ export class Vehicle {
   @Column("text", { nullable: true })
   vin: string | null;
 
-  @Field(() => ID, { nullable: true, description: "Smartcar user id (data.user.id)" })
+  @Field(() => ID, { nullable: true, description: "Smartcar user id (data.user.id) of the vehicle's newest delivery" })
   @Column("text", { nullable: true })
   userId: string | null;
+
+  /**
+   * When the data of the delivery that made `userId` the owner was read (see ownerReadAt in
+   * vehicle-upsert.ts), and that delivery's event: only a delivery read later takes the vehicle over.
+   */
+  @Column("timestamptz", { nullable: true })
+  ownerReadAt: Date | null;
+
+  @Column("text", { nullable: true })
+  ownerEventId: string | null;
 
   @Field(() => Date)
   @Column("timestamptz")

@@ -2,7 +2,7 @@ import type { EntityManager } from "typeorm";
 import { applyIssueReports, type IssueReportToApply } from "../issues/apply-issues";
 import { applyFailures, applyReadings, type FailureToApply, type ReadingToApply } from "../signals/apply-signals";
 import type { ChangeEvent, ChangePublisher } from "../subscriptions/change-events";
-import { upsertVehicles } from "../vehicles/vehicle-upsert";
+import { ownerReadAt, upsertVehicles } from "../vehicles/vehicle-upsert";
 import type { DeliveryOutcome, IncomingDelivery } from "./incoming-delivery";
 import { recordEvents } from "./record-events";
 
@@ -39,7 +39,11 @@ export async function applyDeliveries(
   // Vehicles first: their row locks serialise concurrent batches touching the same vehicle.
   const { owners, lockedAt } = await upsertVehicles(
     manager,
-    toApply.flatMap((item) => (item.delivery.vehicle ? [item.delivery.vehicle] : [])),
+    toApply.flatMap(({ delivery, receivedAt }) =>
+      delivery.vehicle
+        ? [{ vehicle: delivery.vehicle, readAt: ownerReadAt(delivery, receivedAt), eventId: delivery.envelope.eventId }]
+        : [],
+    ),
   );
 
   const readings: ReadingToApply[] = [];
@@ -50,7 +54,8 @@ export async function applyDeliveries(
     // History is stamped once the vehicle's lock is held (see UpsertedVehicles.lockedAt).
     const receivedAt = lockedAt ?? item.receivedAt;
     const vehicleId = delivery.vehicle?.id ?? null;
-    const userId = vehicleId === null ? null : (owners.get(vehicleId) ?? null);
+    // Everything a delivery brings keeps the user it was delivered for; one that names none, the owner's.
+    const userId = delivery.vehicle?.userId ?? (vehicleId === null ? null : (owners.get(vehicleId) ?? null));
     const eventId = delivery.envelope.eventId;
     switch (delivery.kind) {
       case "VEHICLE_STATE": {

@@ -107,7 +107,7 @@ describe("GraphQL access (contract, Access)", () => {
   });
 
   describe("a vehicle that changes owner", () => {
-    it("takes its issues along: the new owner sees them, the old one no longer does", async () => {
+    it("keeps each issue with the user it was reported for: the new owner does not see the previous owner's", async () => {
       // Runs last: the other tests count this file's vehicles.
       const issueOf = `{ issues(vehicleId: "veh-sold") { totalCount edges { node { vehicleId type } } } }`;
       await postDelivery(t.url, vehicleState({ vehicleId: "veh-sold", userId: "user-a", signals: [{ code: "odometer-traveleddistance", body: { value: 1 } }] }));
@@ -115,8 +115,8 @@ describe("GraphQL access (contract, Access)", () => {
       expect((await gqlData<{ issues: Page }>(t.url, issueOf, { token: userA })).issues.totalCount).toBe(1);
 
       await postDelivery(t.url, vehicleState({ vehicleId: "veh-sold", userId: "user-b", signals: [{ code: "odometer-traveleddistance", body: { value: 2 } }] }));
-      expect((await gqlData<{ issues: Page }>(t.url, issueOf, { token: userA })).issues.totalCount).toBe(0);
-      expect((await gqlData<{ issues: Page }>(t.url, issueOf, { token: userB })).issues.edges).toEqual([
+      expect((await gqlData<{ issues: Page }>(t.url, issueOf, { token: userB })).issues.totalCount).toBe(0);
+      expect((await gqlData<{ issues: Page }>(t.url, issueOf, { token: userA })).issues.edges).toEqual([
         { node: { vehicleId: "veh-sold", type: "VEHICLE_STATE" } },
       ]);
     });
