@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { createDataSource } from "./src/db/data-source";
+import { ENTITIES } from "./src/entities";
 
 /**
  * The DataSource the TypeORM CLI uses (`npm run migration:*`). It needs DATABASE_URL; to work on the
@@ -9,4 +10,4 @@ if (!process.env.DATABASE_URL) {
   throw new Error("DATABASE_URL is not set (or wrap the command with `npm run db:embedded --`)");
 }
 
-export const dataSource = createDataSource({ url: process.env.DATABASE_URL, poolSize: 2 });
+export const dataSource = createDataSource({ url: process.env.DATABASE_URL, poolSize: 2, entities: ENTITIES });

@@ -11,6 +11,7 @@ import type { DataSource } from "typeorm";
 import { TokenVerifier } from "./auth/viewer";
 import type { Config } from "./config";
 import { createDataSource } from "./db/data-source";
+import { ENTITIES } from "./entities";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres";
 import { AppError } from "./errors";
 import { createContext, type Context } from "./graphql/context";
@@ -69,7 +70,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     } else {
       logger.info({ database: describeDatabaseUrl(url) }, "database: PostgreSQL from DATABASE_URL");
     }
-    const ds = createDataSource({ url, poolSize: embedded ? 4 : 10 });
+    const ds = createDataSource({ url, poolSize: embedded ? 4 : 10, entities: ENTITIES });
     await ds.initialize();
     if (config.migrateOnStart) {
       const ran = await ds.runMigrations({ transaction: "each" });

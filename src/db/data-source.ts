@@ -1,6 +1,5 @@
 import path from "node:path";
 import { DataSource, type DataSourceOptions } from "typeorm";
-import { ENTITIES } from "./entities";
 import { SnakeNamingStrategy } from "./naming-strategy";
 
 /** `migrations/` at the repository root, as .ts from source and .js from `dist/`. */
@@ -10,13 +9,15 @@ export interface DataSourceSettings {
   url: string;
   /** Pool size. @default 10 */
   poolSize?: number;
+  /** The mapped classes (src/entities.ts); the migrations alone need none. */
+  entities?: DataSourceOptions["entities"];
 }
 
-export function dataSourceOptions({ url, poolSize = 10 }: DataSourceSettings): DataSourceOptions {
+export function dataSourceOptions({ url, poolSize = 10, entities = [] }: DataSourceSettings): DataSourceOptions {
   return {
     type: "postgres",
     url,
-    entities: ENTITIES,
+    entities,
     migrations: [MIGRATIONS_GLOB],
     migrationsTableName: "migrations",
     namingStrategy: new SnakeNamingStrategy(),

@@ -1,7 +1,17 @@
 import type { EntityManager } from "typeorm";
 import type { IssueChanged } from "../subscriptions/change-events";
-import type { IssueReport } from "../webhooks/normalized-delivery";
 import { IssueState } from "./issue-state";
+
+export interface IssueReport {
+  readonly type: string;
+  readonly code: string | null;
+  readonly state: "ERROR" | "RESOLVED";
+  readonly description: string | null;
+  readonly suggestedUserMessage: string | null;
+  readonly docUrl: string | null;
+  readonly resolutionType: string | null;
+  readonly signalCodes: readonly string[];
+}
 
 export interface IssueReportToApply {
   /** null for the old top-level `errors` shape that names no vehicle. */

@@ -1,6 +1,27 @@
 import type { EntityManager } from "typeorm";
 import type { SignalChanged } from "../subscriptions/change-events";
-import type { SignalFailure, SignalReadingInput } from "../webhooks/normalized-delivery";
+
+/** A good signal value. */
+export interface SignalReadingInput {
+  readonly code: string;
+  readonly name: string | null;
+  readonly group: string | null;
+  readonly body: unknown;
+  readonly value: number | null;
+  readonly unit: string | null;
+  /** null when Smartcar sent none or `0` (static attributes). */
+  readonly oemUpdatedAt: Date | null;
+  readonly retrievedAt: Date | null;
+}
+
+/** A signal Smartcar could not read (`status.value = "ERROR"`). */
+export interface SignalFailure {
+  readonly code: string;
+  readonly name: string | null;
+  readonly group: string | null;
+  readonly errorType: string;
+  readonly errorCode: string | null;
+}
 
 /** Where a signal value or failure came from: its vehicle, the user it was delivered for, its delivery. */
 export interface SignalSource {

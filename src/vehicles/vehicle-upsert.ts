@@ -1,23 +1,12 @@
 import type { EntityManager } from "typeorm";
-import type { DataDelivery, VehicleInfo } from "../webhooks/normalized-delivery";
 
-/**
- * What orders a vehicle's deliveries for ownership (contract, Access): when its data was read, the
- * newest `retrievedAt` of its signals, else their newest `oemUpdatedAt`, else `deliveredAt`, else the
- * receipt. Not `deliveredAt` first: a Smartcar retry carries a new one.
- */
-export function ownerReadAt(delivery: DataDelivery, receivedAt: Date): Date {
-  if (delivery.kind === "VEHICLE_STATE") {
-    let retrieved = -Infinity;
-    let updated = -Infinity;
-    for (const reading of delivery.readings) {
-      retrieved = Math.max(retrieved, reading.retrievedAt?.getTime() ?? -Infinity);
-      updated = Math.max(updated, reading.oemUpdatedAt?.getTime() ?? -Infinity);
-    }
-    if (retrieved !== -Infinity) return new Date(retrieved);
-    if (updated !== -Infinity) return new Date(updated);
-  }
-  return delivery.envelope.deliveredAt ?? receivedAt;
+export interface VehicleInfo {
+  readonly id: string;
+  readonly userId: string | null;
+  readonly make: string | null;
+  readonly model: string | null;
+  readonly year: number | null;
+  readonly vin: string | null;
 }
 
 /** A delivery's word on its vehicle, with what orders it among the vehicle's deliveries. */

@@ -2,7 +2,8 @@ import type { EntityManager } from "typeorm";
 import { applyIssueReports, type IssueReportToApply } from "../issues/apply-issues";
 import { applyFailures, applyReadings, type FailureToApply, type ReadingToApply } from "../signals/apply-signals";
 import type { ChangeEvent, ChangePublisher } from "../subscriptions/change-events";
-import { ownerReadAt, upsertVehicles } from "../vehicles/vehicle-upsert";
+import { upsertVehicles } from "../vehicles/vehicle-upsert";
+import { ownerReadAt } from "./owner-read-at";
 import type { DeliveryOutcome, IncomingDelivery } from "./incoming-delivery";
 import { recordEvents } from "./record-events";
 

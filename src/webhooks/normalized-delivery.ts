@@ -1,4 +1,9 @@
 /** Every accepted Smartcar variant, reduced to the one shape the apply path works on. */
+import type { IssueReport } from "../issues/apply-issues";
+import type { SignalFailure, SignalReadingInput } from "../signals/apply-signals";
+import type { VehicleInfo } from "../vehicles/vehicle-upsert";
+
+export type { IssueReport, SignalFailure, SignalReadingInput, VehicleInfo };
 
 export type DeliveryMode = "LIVE" | "TEST";
 
@@ -12,51 +17,9 @@ export interface Envelope {
   readonly deliveredAt: Date | null;
 }
 
-export interface VehicleInfo {
-  readonly id: string;
-  readonly userId: string | null;
-  readonly make: string | null;
-  readonly model: string | null;
-  readonly year: number | null;
-  readonly vin: string | null;
-}
-
-/** A good signal value. */
-export interface SignalReadingInput {
-  readonly code: string;
-  readonly name: string | null;
-  readonly group: string | null;
-  readonly body: unknown;
-  readonly value: number | null;
-  readonly unit: string | null;
-  /** null when Smartcar sent none or `0` (static attributes). */
-  readonly oemUpdatedAt: Date | null;
-  readonly retrievedAt: Date | null;
-}
-
-/** A signal Smartcar could not read (`status.value = "ERROR"`). */
-export interface SignalFailure {
-  readonly code: string;
-  readonly name: string | null;
-  readonly group: string | null;
-  readonly errorType: string;
-  readonly errorCode: string | null;
-}
-
 export interface Trigger {
   readonly type: string;
   readonly code: string | null;
-}
-
-export interface IssueReport {
-  readonly type: string;
-  readonly code: string | null;
-  readonly state: "ERROR" | "RESOLVED";
-  readonly description: string | null;
-  readonly suggestedUserMessage: string | null;
-  readonly docUrl: string | null;
-  readonly resolutionType: string | null;
-  readonly signalCodes: readonly string[];
 }
 
 export interface VehicleStateDelivery {
