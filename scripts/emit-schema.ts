@@ -4,7 +4,7 @@
  */
 import "reflect-metadata";
 import fs from "node:fs";
-import { buildAppSchema, SCHEMA_FILE } from "../src/graphql/schema";
+import { buildAppSchema, SCHEMA_FILE } from "../src/api/schema";
 import { printAppSchema } from "../src/graphql/print-schema";
 
 async function main(): Promise<void> {

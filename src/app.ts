@@ -17,7 +17,7 @@ import { AppError } from "./errors";
 import { createContext, type Context } from "./graphql/context";
 import { createFormatError } from "./graphql/format-error";
 import { queryLimitsPlugin } from "./graphql/query-limits";
-import { buildAppSchema } from "./graphql/schema";
+import { buildAppSchema } from "./api/schema";
 import { errorMiddleware } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";

@@ -1,10 +1,6 @@
 import type { DataSource } from "typeorm";
 import type { Viewer } from "../auth/viewer";
-import { IssueService } from "../issues/issue.service";
 import type { Logger } from "../logger";
-import { SignalService } from "../signals/signal.service";
-import { VehicleService } from "../vehicles/vehicle.service";
-import { createLoaders, type Loaders, type Services } from "./loaders";
 
 /** What the transport knows about an operation (HTTP request or WebSocket subscription). */
 export interface ContextInput {
@@ -17,24 +13,26 @@ export interface ContextInput {
 export interface Context extends ContextInput {
   /** When the operation started: ages and open durations in one answer are measured from the same instant. */
   readonly now: Date;
-  readonly services: Services;
-  /** Fresh for every call of createContext: DataLoader caches must not outlive one operation. */
-  readonly loaders: Loaders;
-}
-
-export function createServices(dataSource: DataSource): Services {
-  return {
-    vehicles: new VehicleService(dataSource),
-    signals: new SignalService(dataSource),
-    issues: new IssueService(dataSource),
-  };
 }
 
 /**
  * Builds the context of one operation. Fields added to ContextInput by a transport pass through
- * unchanged. Cheap: services are plain objects and loaders run no SQL until asked.
+ * unchanged. Cheap: each feature creates its loaders on first use (see perOperation).
  */
 export function createContext<T extends ContextInput>(input: T): T & Context {
-  const services = createServices(input.dataSource);
-  return { ...input, now: new Date(), services, loaders: createLoaders(input.viewer, services) };
+  return { ...input, now: new Date() };
+}
+
+/**
+ * Something a feature creates once per operation, on first use: its DataLoaders, whose caches must
+ * never outlive one operation (nor serve a subscription's next event). Keyed by the context object,
+ * which is fresh for every operation and event.
+ */
+export function perOperation<T>(create: (context: Context) => T): (context: Context) => T {
+  const made = new WeakMap<Context, T>();
+  return (context) => {
+    let value = made.get(context);
+    if (value === undefined) made.set(context, (value = create(context)));
+    return value;
+  };
 }

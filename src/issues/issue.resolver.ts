@@ -4,8 +4,10 @@ import type { Context } from "../graphql/context";
 import { decodeCursor } from "../graphql/cursor";
 import { pageSize } from "../graphql/pagination.args";
 import { Vehicle } from "../vehicles/vehicle.entity";
+import { vehiclesOf } from "../vehicles/vehicle.loaders";
 import { openSeconds } from "./issue-episodes";
 import { IssueEpisodeType } from "./issue-episode.type";
+import { issuesOf } from "./issue.loaders";
 import { IssueService } from "./issue.service";
 import { IssueOrderField, IssuesArgs } from "./issues.args";
 import { VehicleIssueConnection } from "./vehicle-issue.connection";
@@ -19,13 +21,13 @@ export class IssueResolver {
     const kind = `issues:${ordering.field}:${ordering.direction}`;
     const after = args.after == null ? undefined : decodeCursor(args.after, kind, IssueService.cursorParts);
     const first = pageSize(args);
-    const page = await ctx.services.issues.page(ctx.viewer, args, ordering, first, after);
+    const page = await issuesOf(ctx).service.page(ctx.viewer, args, ordering, first, after);
     return Object.assign(new VehicleIssueConnection(), toConnection(page, first, kind, args.after ?? undefined));
   }
 
   @FieldResolver(() => Vehicle, { nullable: true, description: "The vehicle, when it is known and yours" })
   vehicle(@Root() issue: VehicleIssue, @Ctx() ctx: Context): Promise<Vehicle | null> | null {
-    return issue.vehicleId === null ? null : ctx.loaders.vehicle.load(issue.vehicleId);
+    return issue.vehicleId === null ? null : vehiclesOf(ctx).vehicle.load(issue.vehicleId);
   }
 
   @FieldResolver(() => Float, { description: "How long the current (or, once resolved, the last) episode has been open" })
@@ -35,13 +37,13 @@ export class IssueResolver {
 
   @FieldResolver(() => [IssueEpisodeType], { description: "Every period the issue was open, oldest first (from its change log)" })
   async episodes(@Root() issue: VehicleIssue, @Ctx() ctx: Context): Promise<IssueEpisodeType[]> {
-    const episodes = await ctx.loaders.issueEpisodes.load(issue.id);
+    const episodes = await issuesOf(ctx).episodes.load(issue.id);
     return episodes.map((episode) => ({ ...episode, durationSeconds: openSeconds(episode, ctx.now) }));
   }
 
   @FieldResolver(() => Float, { description: "Seconds open over all episodes" })
   async totalOpenSeconds(@Root() issue: VehicleIssue, @Ctx() ctx: Context): Promise<number> {
-    const episodes = await ctx.loaders.issueEpisodes.load(issue.id);
+    const episodes = await issuesOf(ctx).episodes.load(issue.id);
     return episodes.reduce((total, episode) => total + openSeconds(episode, ctx.now), 0);
   }
 }

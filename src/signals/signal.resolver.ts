@@ -9,6 +9,7 @@ import { bucketCount, parseIntervalSeconds } from "./series-interval";
 import { SignalHistoryArgs, SignalSeriesArgs } from "./signal.args";
 import { SignalReadingConnection } from "./signal-reading.connection";
 import { Signal } from "./signal.entity";
+import { signalsOf } from "./signal.loaders";
 
 /** Most buckets one `series` may return: enough for a year of hours is not needed by any chart. */
 export const MAX_SERIES_BUCKETS = 1000;
@@ -26,7 +27,7 @@ export class SignalResolver {
     const kind = `history:${direction}`;
     const after = args.after == null ? undefined : decodeCursor(args.after, kind, ["timestamp", "bigint"]);
     const first = pageSize(args);
-    const page = await ctx.loaders.history({ from: args.from, to: args.to, first, after, direction }).load(signal);
+    const page = await signalsOf(ctx).history({ from: args.from, to: args.to, first, after, direction }).load(signal);
     return Object.assign(new SignalReadingConnection(), toConnection(page, first, kind, args.after ?? undefined));
   }
 
@@ -42,6 +43,6 @@ export class SignalResolver {
     if (buckets > MAX_SERIES_BUCKETS) {
       throw badUserInput(`that range and interval make ${buckets} buckets; at most ${MAX_SERIES_BUCKETS} are allowed`, "interval");
     }
-    return ctx.loaders.series({ from: args.from, to, intervalSeconds, buckets }).load(signal);
+    return signalsOf(ctx).series({ from: args.from, to, intervalSeconds, buckets }).load(signal);
   }
 }

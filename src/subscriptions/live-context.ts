@@ -24,12 +24,3 @@ export function liveInputOf(context: unknown): LiveInput {
   }
   return { viewer: input.viewer, live: input.live };
 }
-
-/** Arguments are checked here, once per subscription: type-graphql validates a subscription's args on every event. */
-export function checkCodes(codes: readonly string[] | null | undefined): readonly string[] | undefined {
-  if (codes === null || codes === undefined) return undefined;
-  if (codes.length > 100) {
-    throw new GraphQLError("codes may list at most 100 signal codes", { extensions: { code: "BAD_USER_INPUT" } });
-  }
-  return codes;
-}

@@ -1,5 +1,5 @@
 import { parse, type OperationDefinitionNode } from "graphql";
-import { buildAppSchema } from "../../src/graphql/schema";
+import { buildAppSchema } from "../../src/api/schema";
 import { checkOperationLimits, MAX_DEPTH, operationDepth } from "../../src/graphql/query-limits";
 
 const depth = (query: string) => {

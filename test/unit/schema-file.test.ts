@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { buildAppSchema, SCHEMA_FILE } from "../../src/graphql/schema";
+import { buildAppSchema, SCHEMA_FILE } from "../../src/api/schema";
 import { printAppSchema } from "../../src/graphql/print-schema";
 
 describe("schema.graphql", () => {

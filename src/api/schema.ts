@@ -4,15 +4,19 @@ import { createPubSub } from "@graphql-yoga/subscription";
 import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { IssueSubscriptionResolver } from "../issues/issue-subscription.resolver";
 import { IssueResolver } from "../issues/issue.resolver";
+import { VehicleIssuesResolver } from "../issues/vehicle-issues.resolver";
 import { SignalErrorResolver } from "../signals/signal-error.resolver";
 import { SignalSubscriptionResolver } from "../signals/signal-subscription.resolver";
 import { SignalResolver } from "../signals/signal.resolver";
+import { VehicleSignalsResolver } from "../signals/vehicle-signals.resolver";
 import { VehicleResolver } from "../vehicles/vehicle.resolver";
-import { DateTimeScalar } from "./scalars";
+import { DateTimeScalar } from "../graphql/scalars";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const RESOLVERS: NonEmptyArray<Function> = [
   VehicleResolver,
+  VehicleSignalsResolver,
+  VehicleIssuesResolver,
   SignalResolver,
   SignalErrorResolver,
   IssueResolver,

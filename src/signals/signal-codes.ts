@@ -1,0 +1,14 @@
+import { badUserInput } from "../graphql/errors";
+
+/** Most signal codes one `codes` argument may list: Smartcar has about a hundred. */
+export const MAX_CODES = 100;
+
+/**
+ * Checks a `codes` argument by hand, once per field or subscription: class-validator would run for
+ * every vehicle of a page (and type-graphql validates a subscription's args on every event).
+ */
+export function checkCodes(codes: readonly string[] | null | undefined): readonly string[] | undefined {
+  if (codes === null || codes === undefined) return undefined;
+  if (codes.length > MAX_CODES) throw badUserInput(`codes may list at most ${MAX_CODES} signal codes`, "codes");
+  return codes;
+}
