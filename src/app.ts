@@ -22,7 +22,7 @@ import { errorMiddleware } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
 import type { ChangeBus } from "./subscriptions/change-bus";
-import type { ChangePublisher } from "./subscriptions/change-events";
+import type { ChangePublisher } from "./changes/change";
 import { ChangeFeed } from "./subscriptions/change-feed";
 import { createChangeBus } from "./subscriptions/create-change-bus";
 import { startSubscriptionServer, type SubscriptionServer } from "./subscriptions/ws-server";

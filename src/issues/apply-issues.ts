@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import type { IssueChanged } from "../subscriptions/change-events";
+import type { IssueChanged } from "../changes/change";
 import { IssueState } from "./issue-state";
 
 export interface IssueReport {

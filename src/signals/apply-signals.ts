@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import type { SignalChanged } from "../subscriptions/change-events";
+import type { SignalChanged } from "../changes/change";
 
 /** A good signal value. */
 export interface SignalReadingInput {

@@ -5,7 +5,7 @@ import type { IssueState } from "../issues/issue-state";
 import type { VehicleIssue } from "../issues/vehicle-issue.entity";
 import type { Signal } from "../signals/signal.entity";
 import type { ChangeBus } from "./change-bus";
-import type { IssueChanged, SignalChanged } from "./change-events";
+import type { IssueChanged, SignalChanged } from "../changes/change";
 import { ChangeStream, type StreamSource } from "./change-stream";
 import { issuesByChangeIds, replayIssues } from "./issue-changes";
 import { replaySignals, signalsByReadingIds } from "./signal-changes";

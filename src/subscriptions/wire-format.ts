@@ -1,5 +1,5 @@
-import { IssueState } from "../issues/issue-state";
-import type { ChangeEvent } from "./change-events";
+import type { IssueState } from "../changes/change";
+import type { ChangeEvent } from "../changes/change";
 
 /**
  * NOTIFY payloads: compact JSON arrays, ids and filter fields only, never a signal body.
@@ -59,7 +59,7 @@ export function encodeFlush(nonce: string): string {
 
 const isText = (value: unknown): value is string => typeof value === "string";
 const isTextOrNull = (value: unknown): value is string | null => value === null || typeof value === "string";
-const isState = (value: unknown): value is IssueState => value === IssueState.OPEN || value === IssueState.RESOLVED;
+const isState = (value: unknown): value is IssueState => value === "OPEN" || value === "RESOLVED";
 
 function fromWire(item: unknown): ChangeEvent | ChangeRef | undefined {
   if (!Array.isArray(item)) return undefined;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ChangeEvent } from "../../src/subscriptions/change-events";
+import type { ChangeEvent } from "../../src/changes/change";
 import { applyDeliveries } from "../../src/webhooks/apply-deliveries";
 import type { IncomingDelivery } from "../../src/webhooks/incoming-delivery";
 import { normalizeDelivery } from "../../src/webhooks/normalize";

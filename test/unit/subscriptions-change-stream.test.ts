@@ -1,5 +1,5 @@
 import { Fanout, type BusMessage } from "../../src/subscriptions/change-bus";
-import type { SignalChanged } from "../../src/subscriptions/change-events";
+import type { SignalChanged } from "../../src/changes/change";
 import { ChangeStream, ReplayTooLarge, SlowConsumer, type StreamSource } from "../../src/subscriptions/change-stream";
 
 const change = (readingId: string): SignalChanged => ({ kind: "signal", vehicleId: "v", userId: null, code: "c", readingId });

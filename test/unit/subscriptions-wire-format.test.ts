@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { IssueState } from "../../src/issues/issue-state";
-import type { ChangeEvent } from "../../src/subscriptions/change-events";
+import type { ChangeEvent } from "../../src/changes/change";
 import { decodePayload, encodeEvents, encodeFlush, MAX_PAYLOAD_BYTES } from "../../src/subscriptions/wire-format";
 
 const signal = (readingId: string, code = "tractionbattery-stateofcharge"): ChangeEvent => ({

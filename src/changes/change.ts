@@ -1,5 +1,7 @@
 import type { EntityManager } from "typeorm";
-import type { IssueState } from "../issues/issue-state";
+
+/** An issue's state after the change (the issues feature's IssueState values). */
+export type IssueState = "OPEN" | "RESOLVED";
 
 /** A value that became a vehicle's latest value (never a duplicate, a late reading or a TEST delivery). */
 export interface SignalChanged {
