@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { compareBytewise } from "../db/bytewise";
 
 export interface VehicleInfo {
   readonly id: string;
@@ -40,7 +41,7 @@ export async function upsertVehicles(manager: EntityManager, sightings: readonly
     byId.set(sighting.vehicle.id, seen ? merge(seen, sighting) : fromSighting(sighting));
   }
   if (byId.size === 0) return { owners: new Map(), lockedAt: null };
-  const rows = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const rows = [...byId.values()].sort((a, b) => compareBytewise(a.id, b.id));
   const result: Array<{ id: string; user_id: string | null; locked_at: Date }> = await manager.query(
     `INSERT INTO vehicles AS old (id, user_id, owner_read_at, owner_event_id, make, model, year, vin, first_seen_at, last_seen_at)
      SELECT v.id, v.user_id, v.owner_read_at, v.owner_event_id, v.make, v.model, v.year, v.vin, now(), now()
@@ -110,7 +111,7 @@ function readLater(candidate: Owner, current: Owner | null): boolean {
   if (current === null) return true;
   const [a, b] = [candidate.readAt.getTime(), current.readAt.getTime()];
   if (a !== b) return a > b;
-  return Buffer.compare(Buffer.from(candidate.eventId), Buffer.from(current.eventId)) > 0;
+  return compareBytewise(candidate.eventId, current.eventId) > 0;
 }
 
 function merge(earlier: Merged, sighting: VehicleSighting): Merged {

@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { compareBytewise } from "../db/bytewise";
 import type { IncomingDelivery } from "./incoming-delivery";
 import type { WebhookOutcome } from "./webhook-event.entity";
 
@@ -16,7 +17,7 @@ export interface EventToRecord {
  */
 export async function recordEvents(manager: EntityManager, events: readonly EventToRecord[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
-  const rows = [...events].sort((a, b) => compare(a.item.delivery.envelope.eventId, b.item.delivery.envelope.eventId));
+  const rows = [...events].sort((a, b) => compareBytewise(a.item.delivery.envelope.eventId, b.item.delivery.envelope.eventId));
   const envelope = (row: EventToRecord) => row.item.delivery.envelope;
   const result: Array<{ event_id: string; inserted: boolean }> = await manager.query(
     `INSERT INTO webhook_events
@@ -48,8 +49,4 @@ export async function recordEvents(manager: EntityManager, events: readonly Even
     ],
   );
   return new Set(result.filter((row) => row.inserted).map((row) => row.event_id));
-}
-
-export function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
