@@ -1,7 +1,8 @@
 import type { DataSource, SelectQueryBuilder } from "typeorm";
 import { scopeOf, type Viewer } from "../auth/viewer";
-import { SortDirection, type PageRows } from "../graphql/connection";
+import type { PageRows, SortDirection } from "../graphql/connection";
 import type { CursorKey, CursorPart } from "../graphql/cursor";
+import { keysetPage } from "../graphql/keyset";
 import type { IssueChangeAt } from "./issue-episodes";
 import type { IssueState } from "./issue-state";
 import { IssueOrderField } from "./issues.args";
@@ -38,19 +39,8 @@ export class IssueService {
   constructor(private readonly dataSource: DataSource) {}
 
   async page(viewer: Viewer, filter: IssueFilter, ordering: IssueOrdering, first: number, after: CursorKey | undefined): Promise<PageRows<VehicleIssue>> {
-    const filtered = this.filtered(viewer, filter);
-    const column = SORT_COLUMN[ordering.field];
-    const dir = ordering.direction === SortDirection.ASC ? "ASC" : "DESC";
-    const query = filtered.clone().addSelect(`${column}::text`, "sort_key").orderBy(column, dir).addOrderBy("i.id", dir);
-    if (after) {
-      const cmp = dir === "ASC" ? ">" : "<";
-      query.andWhere(`(${column}, i.id) ${cmp} (CAST(:afterKey AS timestamptz), CAST(:afterId AS uuid))`, { afterKey: after[0], afterId: after[1] });
-    }
-    const { entities, raw } = await query.limit(first + 1).getRawAndEntities<{ sort_key: string }>();
-    return {
-      rows: entities.map((node, index) => ({ node, key: [raw[index].sort_key, node.id] })),
-      count: () => filtered.getCount(),
-    };
+    const order = { column: SORT_COLUMN[ordering.field], id: "i.id", idType: "uuid", direction: ordering.direction } as const;
+    return keysetPage(this.filtered(viewer, filter), order, first, after);
   }
 
   /** The visible issues of each vehicle, most recently opened first. */

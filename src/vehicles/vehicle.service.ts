@@ -1,7 +1,8 @@
 import type { DataSource, SelectQueryBuilder } from "typeorm";
 import { scopeOf, type Viewer } from "../auth/viewer";
-import { SortDirection, type PageRows } from "../graphql/connection";
+import type { PageRows, SortDirection } from "../graphql/connection";
 import type { CursorKey, CursorPart } from "../graphql/cursor";
+import { keysetPage } from "../graphql/keyset";
 import { Vehicle } from "./vehicle.entity";
 import { VehicleOrderField } from "./vehicles.args";
 
@@ -38,24 +39,8 @@ export class VehicleService {
 
   /** One page (`first + 1` rows) in `ordering`, after the row whose sort key is `after`. */
   async page(viewer: Viewer, filter: VehicleFilter, ordering: VehicleOrdering, first: number, after: CursorKey | undefined): Promise<PageRows<Vehicle>> {
-    const filtered = this.filtered(viewer, filter);
-    const column = SORT_COLUMN[ordering.field];
-    const dir = ordering.direction === SortDirection.DESC ? "DESC" : "ASC";
-    const cmp = dir === "DESC" ? "<" : ">";
-    const query = filtered.clone();
-    if (column) {
-      // Timestamps go into cursors as PostgreSQL text, which keeps their microseconds.
-      query.addSelect(`${column}::text`, "sort_key").orderBy(column, dir).addOrderBy("v.id", dir);
-      if (after) query.andWhere(`(${column}, v.id) ${cmp} (CAST(:afterKey AS timestamptz), :afterId)`, { afterKey: after[0], afterId: after[1] });
-    } else {
-      query.orderBy("v.id", dir);
-      if (after) query.andWhere(`v.id ${cmp} :afterId`, { afterId: after[0] });
-    }
-    const { entities, raw } = await query.limit(first + 1).getRawAndEntities<{ sort_key?: string }>();
-    return {
-      rows: entities.map((node, index) => ({ node, key: column ? [raw[index].sort_key ?? "", node.id] : [node.id] })),
-      count: () => filtered.getCount(),
-    };
+    const order = { column: SORT_COLUMN[ordering.field], id: "v.id", idType: "text", direction: ordering.direction } as const;
+    return keysetPage(this.filtered(viewer, filter), order, first, after);
   }
 
   /** Cursor key of an ordering (see `page`). */

@@ -1,0 +1,45 @@
+import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
+import { SortDirection, type PageRows } from "./connection";
+import type { CursorKey } from "./cursor";
+
+/** How a list is ordered for keyset pagination: an optional timestamp column, then a unique id. */
+export interface KeysetOrder {
+  /** A timestamptz column (e.g. `v.last_seen_at`); without one the id alone orders the list. */
+  readonly column?: string;
+  /** The unique id column that makes the order total, so cursors are stable. */
+  readonly id: string;
+  /** The id's SQL type, for comparing it with the cursor's text. */
+  readonly idType: "text" | "uuid";
+  readonly direction: SortDirection;
+}
+
+/**
+ * One page of `filtered` in `order`, after the row whose key is `after`: `first + 1` rows (one more
+ * tells whether a page follows) and a count that runs only when asked for. Rows are found by
+ * comparing with the last key (`(column, id) > (…)`), never by OFFSET, so rows added elsewhere never
+ * shift a page, and a page deep in the list costs what the first one does.
+ */
+export async function keysetPage<T extends ObjectLiteral>(
+  filtered: SelectQueryBuilder<T>,
+  order: KeysetOrder,
+  first: number,
+  after: CursorKey | undefined,
+): Promise<PageRows<T>> {
+  const dir = order.direction === SortDirection.DESC ? "DESC" : "ASC";
+  const cmp = dir === "DESC" ? "<" : ">";
+  const id = `CAST(:afterId AS ${order.idType})`;
+  const query = filtered.clone();
+  if (order.column) {
+    // Timestamps go into cursors as PostgreSQL text, which keeps their microseconds.
+    query.addSelect(`${order.column}::text`, "sort_key").orderBy(order.column, dir).addOrderBy(order.id, dir);
+    if (after) query.andWhere(`(${order.column}, ${order.id}) ${cmp} (CAST(:afterKey AS timestamptz), ${id})`, { afterKey: after[0], afterId: after[1] });
+  } else {
+    query.orderBy(order.id, dir);
+    if (after) query.andWhere(`${order.id} ${cmp} ${id}`, { afterId: after[0] });
+  }
+  const { entities, raw } = await query.limit(first + 1).getRawAndEntities<{ sort_key?: string }>();
+  return {
+    rows: entities.map((node, index) => ({ node, key: order.column ? [raw[index].sort_key ?? "", node.id] : [node.id] })),
+    count: () => filtered.getCount(),
+  };
+}
