@@ -96,6 +96,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       stopOnTerminationSignals: false,
       formatError: createFormatError(logger),
       includeStacktraceInErrorResponses: false,
+      // Decided by the config, not Apollo's own reading of NODE_ENV, so WebSocket (below) agrees.
+      introspection: !config.production,
     });
     await apollo.start();
     expressApp.use(
@@ -126,8 +128,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       httpServer,
       schema,
       tokens,
-      feed: new ChangeFeed(changes, ds),
+      feed: new ChangeFeed(changes, ds, { maxReplay: config.wsMaxReplayRows }),
       logger,
+      maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
+      introspection: !config.production,
       context: (input) => createContext({ ...input, dataSource: ds, logger }),
     });
     return changes;

@@ -19,6 +19,10 @@ export interface Config {
   readonly webhookBodyLimit: number;
   /** Run pending migrations at start. @default true */
   readonly migrateOnStart: boolean;
+  /** Subscriptions one WebSocket may have open at once. @default 100 */
+  readonly wsMaxSubscriptionsPerSocket: number;
+  /** Most changes one `since` replay sends before answering REPLAY_TOO_LONG. @default 1000 */
+  readonly wsMaxReplayRows: number;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +102,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     webhookBodyLimit: integer("WEBHOOK_BODY_LIMIT", 1024 * 1024, 1024, 50 * 1024 * 1024),
     migrateOnStart: boolean("MIGRATE_ON_START", true),
+    wsMaxSubscriptionsPerSocket: integer("WS_MAX_SUBSCRIPTIONS_PER_SOCKET", 100, 1, 10_000),
+    wsMaxReplayRows: integer("WS_MAX_REPLAY_ROWS", 1_000, 1, 100_000),
   };
 
   if (problems.length > 0) {

@@ -8,13 +8,21 @@ import type { ChangeBus } from "./change-bus";
 import type { IssueChanged, SignalChanged } from "../changes/change";
 import { ChangeStream, type StreamSource } from "./change-stream";
 import { issuesByChangeIds, replayIssues } from "./issue-changes";
+import { Semaphore } from "./semaphore";
 import { replaySignals, signalsByReadingIds } from "./signal-changes";
 
 export interface FeedLimits {
   /** Live events one subscription may have waiting. @default 1_000 */
   readonly maxQueue?: number;
-  /** Most changes one `since` replay may return. @default 10_000 */
+  /** Most changes one `since` replay sends; a longer one ends with REPLAY_TOO_LONG after them. @default 1_000 */
   readonly maxReplay?: number;
+  /** Rows a replay reads per query, and so holds per subscriber. @default 100 */
+  readonly replayPage?: number;
+  /**
+   * Replay queries running at once in this process; the others wait. A few, so that many clients
+   * resuming together leave the pool's other connections to ingestion. @default 3
+   */
+  readonly concurrentReplays?: number;
 }
 
 export interface SignalUpdatedFilter {
@@ -58,6 +66,8 @@ export class ChangeFeed {
   private readonly streams = new Set<ChangeStream<unknown, unknown>>();
   private readonly maxQueue: number;
   private readonly maxReplay: number;
+  private readonly replayPage: number;
+  private readonly replays: Semaphore;
   private readonly signalLoader: DataLoader<string, Signal | undefined>;
   private readonly issueLoader: DataLoader<string, VehicleIssue | undefined>;
 
@@ -67,7 +77,9 @@ export class ChangeFeed {
     limits: FeedLimits = {},
   ) {
     this.maxQueue = limits.maxQueue ?? 1_000;
-    this.maxReplay = limits.maxReplay ?? 10_000;
+    this.maxReplay = limits.maxReplay ?? 1_000;
+    this.replayPage = limits.replayPage ?? 100;
+    this.replays = new Semaphore(limits.concurrentReplays ?? 3);
     this.signalLoader = new DataLoader(
       async (ids) => {
         const found = await signalsByReadingIds(dataSource, ids);
@@ -101,8 +113,10 @@ export class ChangeFeed {
           : undefined,
       keyOf: (event) => event.readingId,
       load: (event) => this.signalLoader.load(event.readingId),
-      replay: (since, limit) =>
-        replaySignals(this.dataSource, { vehicleId: filter.vehicleId, codes: filter.codes, userId: scopeOf(viewer) }, since, limit),
+      replay: (since, after, limit) =>
+        this.replays.run(() =>
+          replaySignals(this.dataSource, { vehicleId: filter.vehicleId, codes: filter.codes, userId: scopeOf(viewer) }, since, limit, after),
+        ),
     };
     return this.open(source, filter.since, onOverflow);
   }
@@ -118,8 +132,10 @@ export class ChangeFeed {
           : undefined,
       keyOf: (event) => event.changeId,
       load: (event) => this.issueLoader.load(event.changeId),
-      replay: (since, limit) =>
-        replayIssues(this.dataSource, { vehicleId: filter.vehicleId, state: filter.state, userId: scopeOf(viewer) }, since, limit),
+      replay: (since, after, limit) =>
+        this.replays.run(() =>
+          replayIssues(this.dataSource, { vehicleId: filter.vehicleId, state: filter.state, userId: scopeOf(viewer) }, since, limit, after),
+        ),
     };
     return this.open(source, filter.since, onOverflow);
   }
@@ -144,6 +160,7 @@ export class ChangeFeed {
       since,
       maxQueue: this.maxQueue,
       maxReplay: this.maxReplay,
+      replayPage: this.replayPage,
       onOverflow,
       onClose: () => this.streams.delete(stream as ChangeStream<unknown, unknown>),
     });

@@ -1,3 +1,4 @@
+import { AppError } from "../errors";
 import type { BusListener, BusMessage } from "./change-bus";
 
 /** What a stream needs to know about one kind of change (signals, issues). */
@@ -8,8 +9,11 @@ export interface StreamSource<E, P> {
   keyOf(event: E): string;
   /** The payload of a live event; undefined when its row is gone (vehicle deleted meanwhile). */
   load(event: E): Promise<P | undefined>;
-  /** Everything this subscriber would have received since `since`, oldest first, at most `limit`. */
-  replay(since: Date, limit: number): Promise<Array<{ key: string; payload: P }>>;
+  /**
+   * One page of what this subscriber would have received since `since`: the changes after key
+   * `after` (all when undefined), oldest first, at most `limit`.
+   */
+  replay(since: Date, after: string | undefined, limit: number): Promise<Array<{ key: string; payload: P }>>;
 }
 
 export interface StreamOptions {
@@ -18,28 +22,41 @@ export interface StreamOptions {
   readonly since?: Date;
   /** Live events waiting while the client does not keep up; more disconnects it. */
   readonly maxQueue: number;
-  /** Most rows one replay may return; a resume from further back is refused. */
+  /** Most rows one replay sends; when there are more, the stream ends with ReplayTooLong after them. */
   readonly maxReplay: number;
+  /** Rows a replay reads at a time; the next page is read once the client took the previous one. @default 100 */
+  readonly replayPage?: number;
   /** Called once when `maxQueue` is exceeded, to drop the slow client. */
   readonly onOverflow: () => void;
   readonly onClose: () => void;
 }
 
-export class ReplayTooLarge extends Error {
-  constructor(limit: number) {
-    super(`more than ${limit} changes to replay: query the current state and subscribe again without since`);
-    this.name = "ReplayTooLarge";
+export class ReplayTooLong extends AppError {
+  constructor(limit: number, since: Date) {
+    super(
+      400,
+      "REPLAY_TOO_LONG",
+      `more than ${limit} changes since ${since.toISOString()}: the first ${limit} were sent; subscribe again with since ` +
+        "set to the time of the last change you handled, or query the history instead",
+    );
   }
 }
 
-export class SlowConsumer extends Error {
+export class SlowConsumer extends AppError {
   constructor(limit: number) {
-    super(`more than ${limit} events waiting: the client does not keep up`);
-    this.name = "SlowConsumer";
+    super(503, "CLIENT_TOO_SLOW", `more than ${limit} events waiting: the client does not keep up`);
   }
 }
 
-type Input<E> = { readonly kind: "event"; readonly event: E } | { readonly kind: "replay"; readonly since: Date };
+/** A replay goes page by page: `after` is the last key read, `read` the rows read so far. */
+interface ReplayPage {
+  readonly kind: "replay";
+  readonly since: Date;
+  readonly after?: string;
+  readonly read: number;
+}
+
+type Input<E> = { readonly kind: "event"; readonly event: E } | ReplayPage | { readonly kind: "fail"; readonly error: unknown };
 
 /** Keys already sent, the most recent `capacity` of them (a Set iterates in insertion order). */
 class RecentKeys {
@@ -84,7 +101,7 @@ export class ChangeStream<E, P> implements AsyncIterableIterator<P> {
     // Enough to recognise every replayed row and the live events around the seam.
     this.sent = new RecentKeys(options.maxReplay + options.maxQueue);
     this.unsubscribe = options.subscribe((message) => this.receive(message));
-    if (options.since) this.queue.push({ kind: "replay", since: options.since });
+    if (options.since) this.queue.push({ kind: "replay", since: options.since, read: 0 });
   }
 
   [Symbol.asyncIterator](): this {
@@ -123,7 +140,7 @@ export class ChangeStream<E, P> implements AsyncIterableIterator<P> {
   private receive(message: BusMessage): void {
     if (this.closed) return;
     if (message.kind === "gap") {
-      this.queue.push({ kind: "replay", since: message.since });
+      this.queue.push({ kind: "replay", since: message.since, read: 0 });
     } else {
       const event = this.source.accept(message);
       if (event === undefined) return;
@@ -157,22 +174,37 @@ export class ChangeStream<E, P> implements AsyncIterableIterator<P> {
   }
 
   private async process(input: Input<E>): Promise<void> {
-    if (input.kind === "replay") {
-      const rows = await this.source.replay(input.since, this.options.maxReplay + 1);
-      if (rows.length > this.options.maxReplay) throw new ReplayTooLarge(this.options.maxReplay);
-      for (const row of rows) {
-        if (this.sent.has(row.key)) continue;
-        this.sent.add(row.key);
-        this.ready.push(row.payload);
-      }
-      return;
-    }
+    if (input.kind === "fail") throw input.error;
+    if (input.kind === "replay") return this.replayPage(input);
     const key = this.source.keyOf(input.event);
     if (this.sent.has(key)) return;
     const payload = await this.source.load(input.event);
     if (payload === undefined || this.closed) return;
     this.sent.add(key);
     this.ready.push(payload);
+  }
+
+  /**
+   * Reads one page and queues the next one ahead of the live events, so a replay never holds more
+   * than a page per subscriber and reads on only as fast as the client takes it. One row past the
+   * limit is read to learn whether more exist; if so, the rows up to the limit go out, then the error.
+   */
+  private async replayPage(page: ReplayPage): Promise<void> {
+    const { maxReplay } = this.options;
+    const pageSize = this.options.replayPage ?? 100;
+    const limit = Math.min(pageSize, maxReplay + 1 - page.read);
+    const rows = await this.source.replay(page.since, page.after, limit);
+    const read = page.read + rows.length;
+    for (const row of rows.slice(0, maxReplay - page.read)) {
+      if (this.sent.has(row.key)) continue;
+      this.sent.add(row.key);
+      this.ready.push(row.payload);
+    }
+    if (read > maxReplay) {
+      this.queue.unshift({ kind: "fail", error: new ReplayTooLong(maxReplay, page.since) });
+    } else if (rows.length === limit) {
+      this.queue.unshift({ kind: "replay", since: page.since, after: rows[rows.length - 1].key, read });
+    }
   }
 
   private fail(error: unknown): void {

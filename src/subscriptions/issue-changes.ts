@@ -47,6 +47,7 @@ export async function replayIssues(
   filter: IssueFilter,
   since: Date,
   limit: number,
+  after?: string,
 ): Promise<Array<{ key: string; payload: VehicleIssue }>> {
   const query = dataSource
     .getRepository(VehicleIssueEvent)
@@ -54,6 +55,7 @@ export async function replayIssues(
     .where("e.occurredAt >= :since", { since })
     .orderBy("e.id", "ASC")
     .limit(limit);
+  if (after !== undefined) query.andWhere("e.id > :after", { after }); // the next page
   if (filter.vehicleId !== undefined) query.andWhere("e.vehicleId = :vehicleId", { vehicleId: filter.vehicleId });
   if (filter.state !== undefined) query.andWhere("e.state = :state", { state: filter.state });
   // As for queries: each change is the user's it was reported for.

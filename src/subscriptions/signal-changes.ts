@@ -46,6 +46,7 @@ export async function replaySignals(
   filter: SignalFilter,
   since: Date,
   limit: number,
+  after?: string,
 ): Promise<Array<{ key: string; payload: Signal }>> {
   // No codes asked for: nothing can match (and `IN ()` is not SQL).
   if (filter.codes?.length === 0) return [];
@@ -56,6 +57,7 @@ export async function replaySignals(
     .andWhere("r.receivedAt >= :since", { since })
     .orderBy("r.id", "ASC")
     .limit(limit);
+  if (after !== undefined) query.andWhere("r.id > :after", { after }); // the next page
   if (filter.vehicleId !== undefined) query.andWhere("r.vehicleId = :vehicleId", { vehicleId: filter.vehicleId });
   if (filter.codes !== undefined) query.andWhere("r.code IN (:...codes)", { codes: filter.codes });
   if (filter.userId !== undefined) query.andWhere("r.userId = :userId", { userId: filter.userId });

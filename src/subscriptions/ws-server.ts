@@ -5,21 +5,26 @@ import {
   execute,
   getOperationAST,
   GraphQLError,
+  NoSchemaIntrospectionCustomRule,
   parse,
+  specifiedRules,
   validate,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
+  type GraphQLFormattedError,
   type GraphQLSchema,
 } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { TokenVerifier, Viewer } from "../auth/viewer";
 import { AppError } from "../errors";
+import { createFormatError } from "../graphql/format-error";
 import { checkOperationLimits } from "../graphql/query-limits";
 import type { Logger } from "../logger";
 import type { ChangeFeed } from "./change-feed";
 import { liveInputOf, type LiveInput } from "./live-context";
+import { expiryCheckDelay } from "./token-expiry";
 
 export interface SubscriptionServerOptions {
   readonly httpServer: http.Server;
@@ -38,6 +43,17 @@ export interface SubscriptionServerOptions {
   readonly keepAliveMs?: number;
   /** Bytes a socket may have queued unsent before the client counts as too slow. @default 1 MiB */
   readonly maxBufferedBytes?: number;
+  /** Subscriptions one socket may have open; one more is refused with TOO_MANY_SUBSCRIPTIONS. @default 100 */
+  readonly maxSubscriptionsPerSocket?: number;
+  /**
+   * Message credits a socket may spend per second (a message costs 1, plus 1 per KiB); a socket
+   * spending more is closed with 1008. @default 500
+   */
+  readonly maxMessageCreditsPerSecond?: number;
+  /** Time a socket may stay open without sending connection_init; then it is closed with 4408. @default 3_000 */
+  readonly connectionInitWaitMs?: number;
+  /** Whether `__schema` and `__type` are answered: as over HTTP (off in production). @default true */
+  readonly introspection?: boolean;
 }
 
 export interface SubscriptionServer {
@@ -54,8 +70,8 @@ export interface SubscriptionServer {
 const UNAUTHORIZED = 4401;
 /** RFC 6455 "Try Again Later": graphql-ws clients retry it, and resume with `since`. */
 const TRY_AGAIN_LATER = 1013;
-/** setTimeout's largest delay (about 24.8 days); longer tokens are checked again when it fires. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** RFC 6455 "Policy Violation": graphql-ws clients do not retry it. */
+const POLICY_VIOLATION = 1008;
 
 /**
  * graphql-ws (protocol graphql-transport-ws) on the HTTP server's `/graphql`: the bearer token comes in
@@ -67,9 +83,15 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   const { httpServer, tokens, feed, logger } = options;
   const path = options.path ?? "/graphql";
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+  const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 100;
+  const maxCredits = options.maxMessageCreditsPerSecond ?? 500;
+  const rules = options.introspection === false ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
+  const formatError = createFormatError(logger);
   // Messages from clients are small (subscribe, ping, complete); 64 KiB leaves room for long queries.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const viewers = new WeakMap<WebSocket, Viewer>();
+  /** Ids of each socket's open subscriptions (queries are not counted: they end by themselves). */
+  const subscriptionIds = new WeakMap<WebSocket, Set<string>>();
   let closing = false;
 
   function onUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -91,13 +113,63 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   }
 
   function closeOnExpiry(socket: WebSocket, viewer: Viewer): void {
-    const expiresAt = viewer.kind === "open" ? undefined : viewer.expiresAt;
+    const expiresAt = viewer.kind === "open" ? undefined : viewer.expiresAt?.getTime();
     if (expiresAt === undefined) return;
-    const timer = setTimeout(() => {
-      if (Date.now() < expiresAt.getTime()) return closeOnExpiry(socket, viewer);
-      socket.close(UNAUTHORIZED, "Token expired");
-    }, Math.min(Math.max(expiresAt.getTime() - Date.now(), 0), MAX_TIMER_MS));
+    let timer: NodeJS.Timeout | undefined;
+    const check = () => {
+      const delay = expiryCheckDelay(expiresAt, Date.now());
+      if (delay === undefined) return;
+      if (delay === 0) return socket.close(UNAUTHORIZED, "Token expired");
+      timer = setTimeout(check, delay);
+    };
+    check();
     socket.once("close", () => clearTimeout(timer));
+  }
+
+  /**
+   * A socket may spend `maxCredits` per second: a message costs 1 plus 1 per KiB, so many small
+   * messages and a few large ones (parsed and validated each) are bounded alike. Registered before
+   * graphql-ws's own listener; a socket over its budget is closed and no longer read.
+   */
+  function limitMessageRate(socket: WebSocket): void {
+    let windowStart = Date.now();
+    let spent = 0;
+    socket.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
+      const now = Date.now();
+      if (now - windowStart >= 1_000) {
+        windowStart = now;
+        spent = 0;
+      }
+      const bytes = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
+      spent += 1 + Math.floor(bytes / 1024);
+      if (spent <= maxCredits || socket.readyState !== socket.OPEN) return;
+      logger.warn({ limit: maxCredits }, "closing a WebSocket client that sends too many messages");
+      socket.close(POLICY_VIOLATION, "Too many messages");
+      socket.pause();
+      setTimeout(() => socket.terminate(), 1_000).unref();
+    });
+  }
+  wss.on("connection", limitMessageRate);
+
+  /** Refuses a subscription past the socket's allowance; records an accepted one until onComplete. */
+  function admitSubscription(socket: WebSocket, id: string): GraphQLError | undefined {
+    let ids = subscriptionIds.get(socket);
+    if (!ids) subscriptionIds.set(socket, (ids = new Set()));
+    if (ids.size >= maxSubscriptions) {
+      return new GraphQLError(
+        `a connection may have at most ${maxSubscriptions} subscriptions open: complete one, or subscribe with one operation to several things`,
+        { extensions: { code: "TOO_MANY_SUBSCRIPTIONS" } },
+      );
+    }
+    ids.add(id);
+    return undefined;
+  }
+
+  /** Errors as over HTTP (createFormatError): codes kept, database and internal details only in the log. */
+  function format(error: GraphQLError): GraphQLFormattedError {
+    // graphql-ws wraps an error thrown by the event stream in a GraphQLError without a path.
+    const original = error.path === undefined && error.originalError ? error.originalError : error;
+    return formatError(error.toJSON(), original);
   }
 
   function inputOf(socket: WebSocket): LiveInput {
@@ -110,6 +182,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   const server = useServer(
     {
       schema: options.schema,
+      connectionInitWaitTimeout: options.connectionInitWaitMs ?? 3_000,
       // A subscription's own context only needs its caller (see subscribeWithFreshContexts); an idle
       // subscription then holds no per-operation caches. Queries and mutations get a full one.
       context: (ctx, _id, _payload, args) => {
@@ -133,24 +206,34 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         return true;
       },
       // The same depth and cost limits as over HTTP, checked before anything runs.
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
         let document: DocumentNode;
         try {
           document = parse(payload.query);
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          if (error instanceof GraphQLError) return [withCode(error, "GRAPHQL_PARSE_FAILED")];
           throw error;
         }
-        const invalid = validate(options.schema, document);
-        if (invalid.length > 0) return invalid;
+        // The same rules as Apollo's over HTTP: introspection too is refused exactly when it is there.
+        const invalid = validate(options.schema, document, rules);
+        if (invalid.length > 0) return invalid.map((error) => withCode(error, "GRAPHQL_VALIDATION_FAILED"));
         const operation = getOperationAST(document, payload.operationName);
-        if (!operation) return [new GraphQLError("Unable to identify operation")];
+        if (!operation) return [new GraphQLError("Unable to identify operation", { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })];
         const tooLarge = checkOperationLimits(options.schema, document, operation, payload.variables ?? undefined);
         if (tooLarge) return [tooLarge];
+        if (operation.operation === "subscription") {
+          const refused = admitSubscription(ctx.extra.socket, id);
+          if (refused) return [refused];
+        }
         return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
-      onNext: (ctx) => {
+      onNext: (ctx, _id, _payload, _args, result) => {
         if (ctx.extra.socket.bufferedAmount > maxBufferedBytes) dropSlowClient(ctx.extra.socket);
+        return result.errors ? { ...result, errors: result.errors.map(format) } : undefined;
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map(format),
+      onComplete: (ctx, id) => {
+        subscriptionIds.get(ctx.extra.socket)?.delete(id);
       },
       // The operation's context carries its LiveInput (contexts keep their input's fields).
       subscribe: (args) => subscribeWithFreshContexts(args, () => lazily(() => options.context(liveInputOf(args.contextValue)))),
@@ -176,6 +259,11 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       httpServer.off("upgrade", onUpgrade);
     },
   };
+}
+
+/** The error with `extensions.code` set, as Apollo sets it for the same failure over HTTP. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
 }
 
 /**

@@ -1,25 +1,29 @@
 import { Fanout, type BusMessage } from "../../src/subscriptions/change-bus";
 import type { SignalChanged } from "../../src/changes/change";
-import { ChangeStream, ReplayTooLarge, SlowConsumer, type StreamSource } from "../../src/subscriptions/change-stream";
+import { ChangeStream, ReplayTooLong, SlowConsumer, type StreamSource } from "../../src/subscriptions/change-stream";
 
 const change = (readingId: string): SignalChanged => ({ kind: "signal", vehicleId: "v", userId: null, code: "c", readingId });
 
 /** A stream over an in-memory bus whose replay returns `replayed` once `replayGate` opens. */
-function setup(options: { since?: Date; replayed?: string[]; maxQueue?: number; maxReplay?: number } = {}) {
+function setup(options: { since?: Date; replayed?: string[]; maxQueue?: number; maxReplay?: number; replayPage?: number } = {}) {
   const bus = new Fanout((error) => {
     throw error;
   });
   let openGate!: () => void;
   const replayGate = new Promise<void>((resolve) => (openGate = resolve));
   const replays: Date[] = [];
+  const pages: Array<{ after: string | undefined; limit: number }> = [];
   const source: StreamSource<SignalChanged, string> = {
     accept: (message: BusMessage) => (message.kind === "signal" ? message : undefined),
     keyOf: (event) => event.readingId,
     load: async (event) => `live ${event.readingId}`,
-    replay: async (since, limit) => {
-      replays.push(since);
+    replay: async (since, after, limit) => {
+      if (after === undefined) replays.push(since);
+      pages.push({ after, limit });
       await replayGate;
-      return (options.replayed ?? []).slice(0, limit).map((id) => ({ key: id, payload: `replayed ${id}` }));
+      const rows = options.replayed ?? [];
+      const from = after === undefined ? 0 : rows.indexOf(after) + 1;
+      return rows.slice(from, from + limit).map((id) => ({ key: id, payload: `replayed ${id}` }));
     },
   };
   const overflows: number[] = [];
@@ -28,10 +32,11 @@ function setup(options: { since?: Date; replayed?: string[]; maxQueue?: number; 
     since: options.since,
     maxQueue: options.maxQueue ?? 100,
     maxReplay: options.maxReplay ?? 100,
+    replayPage: options.replayPage,
     onOverflow: () => overflows.push(1),
     onClose: () => {},
   });
-  return { bus, stream, openGate, replays, overflows };
+  return { bus, stream, openGate, replays, pages, overflows };
 }
 
 describe("ChangeStream", () => {
@@ -77,9 +82,36 @@ describe("ChangeStream", () => {
     expect(bus.size).toBe(0);
   });
 
-  it("refuses a replay larger than its bound", async () => {
+  it("sends a replay's first maxReplay rows, then fails with ReplayTooLong", async () => {
     const { stream, openGate } = setup({ since: new Date(0), replayed: ["1", "2", "3"], maxReplay: 2 });
     openGate();
-    await expect(stream.next()).rejects.toBeInstanceOf(ReplayTooLarge);
+    expect((await stream.next()).value).toBe("replayed 1");
+    expect((await stream.next()).value).toBe("replayed 2");
+    await expect(stream.next()).rejects.toBeInstanceOf(ReplayTooLong);
+  });
+
+  it("replays page by page, reading the next page only once the client took the previous one", async () => {
+    const ids = Array.from({ length: 7 }, (_, i) => String(i + 1));
+    const { stream, openGate, pages } = setup({ since: new Date(0), replayed: ids, maxReplay: 7, replayPage: 3 });
+    openGate();
+    const values = [(await stream.next()).value];
+    expect(pages).toEqual([{ after: undefined, limit: 3 }]);
+    for (let i = 0; i < 6; i++) values.push((await stream.next()).value);
+    expect(values).toEqual(ids.map((id) => `replayed ${id}`));
+    // 3 + 3 + 1, and one row more to learn there is nothing past the limit.
+    expect(pages).toEqual([
+      { after: undefined, limit: 3 },
+      { after: "3", limit: 3 },
+      { after: "6", limit: 2 },
+    ]);
+  });
+
+  it("goes live after a replay that ends exactly at its bound", async () => {
+    const { bus, stream, openGate } = setup({ since: new Date(0), replayed: ["1", "2"], maxReplay: 2, replayPage: 1 });
+    openGate();
+    expect((await stream.next()).value).toBe("replayed 1");
+    expect((await stream.next()).value).toBe("replayed 2");
+    bus.emit(change("9"));
+    expect((await stream.next()).value).toBe("live 9");
   });
 });
