@@ -241,6 +241,12 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     wss,
     options.keepAliveMs ?? 12_000,
   );
+  // graphql-ws prints a socket's errors with console.error, where a client could fill stderr with
+  // stack traces. ws has closed such a socket already (an oversized frame: 1009): a log line will do.
+  wss.on("connection", (socket) => {
+    socket.removeAllListeners("error");
+    socket.on("error", (error) => logger.debug({ err: error }, "WebSocket client error"));
+  });
 
   return {
     get connections() {
