@@ -1,7 +1,7 @@
 // Decorators below (and in the args class) read design-time types: load the polyfill first, whatever imports this.
 import "reflect-metadata";
 import { Args, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
-import { liveInputOf } from "../subscriptions/live-context";
+import { liveInputOf } from "../changes/live";
 import { VehicleIssueUpdatedArgs } from "./vehicle-issue-updated.args";
 import { VehicleIssue } from "./vehicle-issue.entity";
 

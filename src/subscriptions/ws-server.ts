@@ -22,8 +22,8 @@ import { AppError } from "../errors";
 import { createFormatError } from "../graphql/format-error";
 import { checkOperationLimits } from "../graphql/query-limits";
 import type { Logger } from "../logger";
-import type { ChangeFeed } from "./change-feed";
-import { liveInputOf, type LiveInput } from "./live-context";
+import type { ChangeFeed } from "../changes/hub";
+import { liveInputOf, type LiveInput } from "../changes/live";
 import { expiryCheckDelay } from "./token-expiry";
 
 export interface SubscriptionServerOptions {

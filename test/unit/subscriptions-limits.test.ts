@@ -1,5 +1,5 @@
 import { loadConfig } from "../../src/config";
-import { Semaphore } from "../../src/subscriptions/semaphore";
+import { Semaphore } from "../../src/changes/semaphore";
 import { expiryCheckDelay } from "../../src/subscriptions/token-expiry";
 
 const DAY = 86_400_000;

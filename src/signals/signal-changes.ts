@@ -1,6 +1,6 @@
 import { In, type DataSource } from "typeorm";
-import { SignalReading } from "../signals/signal-reading.entity";
-import { Signal } from "../signals/signal.entity";
+import { SignalReading } from "./signal-reading.entity";
+import { Signal } from "./signal.entity";
 
 export interface SignalFilter {
   readonly vehicleId?: string;

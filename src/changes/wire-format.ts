@@ -1,5 +1,5 @@
-import type { IssueState } from "../changes/change";
-import type { ChangeEvent } from "../changes/change";
+import type { IssueState } from "./change";
+import type { ChangeEvent } from "./change";
 
 /**
  * NOTIFY payloads: compact JSON arrays, ids and filter fields only, never a signal body.

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { IssueState } from "../../src/issues/issue-state";
 import type { ChangeEvent } from "../../src/changes/change";
-import { decodePayload, encodeEvents, encodeFlush, MAX_PAYLOAD_BYTES } from "../../src/subscriptions/wire-format";
+import { decodePayload, encodeEvents, encodeFlush, MAX_PAYLOAD_BYTES } from "../../src/changes/wire-format";
 
 const signal = (readingId: string, code = "tractionbattery-stateofcharge"): ChangeEvent => ({
   kind: "signal",

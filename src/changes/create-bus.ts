@@ -1,8 +1,8 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "../logger";
-import type { ChangeBus } from "./change-bus";
-import { LocalChangeBus } from "./local-change-bus";
-import { PostgresChangeBus } from "./postgres-change-bus";
+import type { ChangeBus } from "./bus";
+import { LocalChangeBus } from "./local-bus";
+import { PostgresChangeBus } from "./postgres-bus";
 
 /**
  * LISTEN/NOTIFY when the database is a real PostgreSQL server; the in-process bus when it is the

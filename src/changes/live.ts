@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import type { Viewer } from "../auth/viewer";
-import type { ChangeFeed } from "./change-feed";
+import type { ChangeFeed } from "./hub";
 
 /** What the WebSocket transport adds to the context of each operation on a connection. */
 export interface LiveConnection {

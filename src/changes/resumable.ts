@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import type { BusListener, BusMessage } from "./change-bus";
+import type { BusListener, BusMessage } from "./bus";
 
 /** What a stream needs to know about one kind of change (signals, issues). */
 export interface StreamSource<E, P> {

@@ -1,4 +1,4 @@
-import type { ChangeEvent, ChangePublisher } from "../changes/change";
+import type { ChangeEvent, ChangePublisher } from "./change";
 
 /**
  * Something a subscription should react to: a committed change, or `gap` when the bus may have

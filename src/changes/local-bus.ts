@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from "typeorm";
 import type { Logger } from "../logger";
-import { Fanout, type BusListener, type ChangeBus } from "./change-bus";
-import type { ChangeEvent } from "../changes/change";
+import { Fanout, type BusListener, type ChangeBus } from "./bus";
+import type { ChangeEvent } from "./change";
 
 /**
  * In-process bus for the embedded PGlite, whose socket server does not forward NOTIFY to listening

@@ -1,6 +1,6 @@
-import { Fanout, type BusMessage } from "../../src/subscriptions/change-bus";
+import { Fanout, type BusMessage } from "../../src/changes/bus";
 import type { SignalChanged } from "../../src/changes/change";
-import { ChangeStream, ReplayTooLong, SlowConsumer, type StreamSource } from "../../src/subscriptions/change-stream";
+import { ChangeStream, ReplayTooLong, SlowConsumer, type StreamSource } from "../../src/changes/resumable";
 
 const change = (readingId: string): SignalChanged => ({ kind: "signal", vehicleId: "v", userId: null, code: "c", readingId });
 

@@ -4,12 +4,12 @@ import { canSee, scopeOf, type Viewer } from "../auth/viewer";
 import type { IssueState } from "../issues/issue-state";
 import type { VehicleIssue } from "../issues/vehicle-issue.entity";
 import type { Signal } from "../signals/signal.entity";
-import type { ChangeBus } from "./change-bus";
-import type { IssueChanged, SignalChanged } from "../changes/change";
-import { ChangeStream, type StreamSource } from "./change-stream";
-import { issuesByChangeIds, replayIssues } from "./issue-changes";
+import type { ChangeBus } from "./bus";
+import type { IssueChanged, SignalChanged } from "./change";
+import { ChangeStream, type StreamSource } from "./resumable";
+import { issuesByChangeIds, replayIssues } from "../issues/issue-changes";
 import { Semaphore } from "./semaphore";
-import { replaySignals, signalsByReadingIds } from "./signal-changes";
+import { replaySignals, signalsByReadingIds } from "../signals/signal-changes";
 
 export interface FeedLimits {
   /** Live events one subscription may have waiting. @default 1_000 */

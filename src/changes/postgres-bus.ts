@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Client, type Notification } from "pg";
 import type { DataSource, EntityManager } from "typeorm";
-import type { IssueState } from "../changes/change";
+import type { IssueState } from "./change";
 import type { Logger } from "../logger";
-import { Fanout, type BusListener, type ChangeBus } from "./change-bus";
-import type { ChangeEvent } from "../changes/change";
+import { Fanout, type BusListener, type ChangeBus } from "./bus";
+import type { ChangeEvent } from "./change";
 import { decodePayload, encodeEvents, encodeFlush, isRef, type ChangeRef } from "./wire-format";
 
 export interface PostgresChangeBusOptions {

@@ -1,7 +1,7 @@
 import { In, type DataSource } from "typeorm";
-import { IssueState } from "../issues/issue-state";
-import { VehicleIssueEvent } from "../issues/vehicle-issue-event.entity";
-import { VehicleIssue } from "../issues/vehicle-issue.entity";
+import { IssueState } from "./issue-state";
+import { VehicleIssueEvent } from "./vehicle-issue-event.entity";
+import { VehicleIssue } from "./vehicle-issue.entity";
 
 export interface IssueFilter {
   readonly vehicleId?: string;
