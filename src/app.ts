@@ -23,7 +23,7 @@ import { healthRouter } from "./http/health.router";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
 import type { ChangeBus } from "./changes/bus";
 import type { ChangePublisher } from "./changes/change";
-import { ChangeFeed } from "./changes/hub";
+import { Hub } from "./changes/hub";
 import { createChangeBus } from "./changes/create-bus";
 import { startSubscriptionServer, type SubscriptionServer } from "./subscriptions/ws-server";
 import { IngestionService } from "./webhooks/ingestion.service";
@@ -128,7 +128,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       httpServer,
       schema,
       tokens,
-      feed: new ChangeFeed(changes, ds, { maxReplay: config.wsMaxReplayRows }),
+      hub: new Hub(changes, ds, { maxReplay: config.wsMaxReplayRows }),
       logger,
       maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
       introspection: !config.production,

@@ -1,17 +1,11 @@
 import DataLoader from "dataloader";
+import { LRUCache } from "lru-cache";
 import type { DataSource } from "typeorm";
-import { canSee, scopeOf, type Viewer } from "../auth/viewer";
-import type { IssueState } from "../issues/issue-state";
-import type { VehicleIssue } from "../issues/vehicle-issue.entity";
-import type { Signal } from "../signals/signal.entity";
 import type { ChangeBus } from "./bus";
-import type { IssueChanged, SignalChanged } from "./change";
-import { ChangeStream, type StreamSource } from "./resumable";
-import { issuesByChangeIds, replayIssues } from "../issues/issue-changes";
+import { ResumableStream, type StreamSource } from "./resumable";
 import { Semaphore } from "./semaphore";
-import { replaySignals, signalsByReadingIds } from "../signals/signal-changes";
 
-export interface FeedLimits {
+export interface HubLimits {
   /** Live events one subscription may have waiting. @default 1_000 */
   readonly maxQueue?: number;
   /** Most changes one `since` replay sends; a longer one ends with REPLAY_TOO_LONG after them. @default 1_000 */
@@ -25,146 +19,74 @@ export interface FeedLimits {
   readonly concurrentReplays?: number;
 }
 
-export interface SignalUpdatedFilter {
-  readonly vehicleId?: string;
-  readonly codes?: readonly string[];
-  readonly since?: Date;
-}
-
-export interface IssueUpdatedFilter {
-  readonly vehicleId?: string;
-  readonly state?: IssueState;
-  readonly since?: Date;
-}
-
-/** Bounded DataLoader cache: recent payloads only, the oldest dropped first (a Map iterates in insertion order). */
-class RecentCache<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly capacity: number) {}
-  get(key: K): V | undefined {
-    return this.map.get(key);
-  }
-  set(key: K, value: V): void {
-    this.map.set(key, value);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as K);
-  }
-  delete(key: K): void {
-    this.map.delete(key);
-  }
-  clear(): void {
-    this.map.clear();
-  }
-}
+/** Reads the payloads of some keys (reading ids, issue change ids); a missing key's row is gone. */
+export type PayloadReader<P> = (dataSource: DataSource, keys: readonly string[]) => Promise<Map<string, P>>;
 
 /**
- * This instance's subscriptions. Every subscriber hears every bus event and filters it in memory
- * (no query); the payload of a matching event is read once per instance, however many subscribers
- * want it, through loaders that batch one tick's ids into one query and cache recent payloads.
- * The payloads are immutable history (a reading, an issue change), so caching them is safe.
+ * This instance's subscriptions. Every subscriber hears every bus message and filters it in memory
+ * (no query); the payload of a matching change is read once per instance, however many subscribers
+ * want it, through loaders that batch one tick's keys into one query and keep recent payloads.
+ * Payloads are immutable history (a reading, an issue change), so keeping them is safe.
  */
-export class ChangeFeed {
-  private readonly streams = new Set<ChangeStream<unknown, unknown>>();
-  private readonly maxQueue: number;
-  private readonly maxReplay: number;
-  private readonly replayPage: number;
+export class Hub {
+  private readonly streams = new Set<ResumableStream<unknown, unknown>>();
+  private readonly loaders = new Map<PayloadReader<unknown>, DataLoader<string, unknown>>();
   private readonly replays: Semaphore;
-  private readonly signalLoader: DataLoader<string, Signal | undefined>;
-  private readonly issueLoader: DataLoader<string, VehicleIssue | undefined>;
 
   constructor(
     private readonly bus: ChangeBus,
-    private readonly dataSource: DataSource,
-    limits: FeedLimits = {},
+    /** Where features read payloads and replays. */
+    readonly dataSource: DataSource,
+    private readonly limits: HubLimits = {},
   ) {
-    this.maxQueue = limits.maxQueue ?? 1_000;
-    this.maxReplay = limits.maxReplay ?? 1_000;
-    this.replayPage = limits.replayPage ?? 100;
     this.replays = new Semaphore(limits.concurrentReplays ?? 3);
-    this.signalLoader = new DataLoader(
-      async (ids) => {
-        const found = await signalsByReadingIds(dataSource, ids);
-        return ids.map((id) => found.get(id));
-      },
-      { cacheMap: new RecentCache(5_000), maxBatchSize: 1_000 },
-    );
-    this.issueLoader = new DataLoader(
-      async (ids) => {
-        const found = await issuesByChangeIds(dataSource, ids);
-        return ids.map((id) => found.get(id));
-      },
-      { cacheMap: new RecentCache(5_000), maxBatchSize: 1_000 },
-    );
   }
 
-  /** Open subscriptions on this instance. */
-  get size(): number {
-    return this.streams.size;
+  /** The instance-wide loader of `read`'s payloads: one per reader, shared by every subscriber. */
+  payloads<P>(read: PayloadReader<P>): DataLoader<string, P | undefined> {
+    let loader = this.loaders.get(read);
+    if (!loader) {
+      loader = new DataLoader(
+        async (keys: readonly string[]) => {
+          const found = await read(this.dataSource, keys);
+          return keys.map((key) => found.get(key));
+        },
+        { cacheMap: new LRUCache<string, Promise<unknown>>({ max: 5_000 }), maxBatchSize: 1_000 },
+      );
+      this.loaders.set(read, loader);
+    }
+    return loader as DataLoader<string, P | undefined>;
   }
 
-  signalUpdated(viewer: Viewer, filter: SignalUpdatedFilter, onOverflow: () => void): AsyncIterableIterator<Signal> {
-    const codes = filter.codes ? new Set(filter.codes) : undefined;
-    const source: StreamSource<SignalChanged, Signal> = {
-      accept: (message) =>
-        message.kind === "signal" &&
-        canSee(viewer, message.userId) &&
-        (filter.vehicleId === undefined || message.vehicleId === filter.vehicleId) &&
-        (codes === undefined || codes.has(message.code))
-          ? message
-          : undefined,
-      keyOf: (event) => event.readingId,
-      load: (event) => this.signalLoader.load(event.readingId),
-      replay: (since, after, limit) =>
-        this.replays.run(() =>
-          replaySignals(this.dataSource, { vehicleId: filter.vehicleId, codes: filter.codes, userId: scopeOf(viewer) }, since, limit, after),
-        ),
-    };
-    return this.open(source, filter.since, onOverflow);
+  /** Runs one replay query once a replay slot is free. */
+  replay<T>(query: () => Promise<T>): Promise<T> {
+    return this.replays.run(query);
   }
 
-  vehicleIssueUpdated(viewer: Viewer, filter: IssueUpdatedFilter, onOverflow: () => void): AsyncIterableIterator<VehicleIssue> {
-    const source: StreamSource<IssueChanged, VehicleIssue> = {
-      accept: (message) =>
-        message.kind === "issue" &&
-        canSee(viewer, message.userId) &&
-        (filter.vehicleId === undefined || message.vehicleId === filter.vehicleId) &&
-        (filter.state === undefined || message.state === filter.state)
-          ? message
-          : undefined,
-      keyOf: (event) => event.changeId,
-      load: (event) => this.issueLoader.load(event.changeId),
-      replay: (since, after, limit) =>
-        this.replays.run(() =>
-          replayIssues(this.dataSource, { vehicleId: filter.vehicleId, state: filter.state, userId: scopeOf(viewer) }, since, limit, after),
-        ),
-    };
-    return this.open(source, filter.since, onOverflow);
+  /** A subscription's stream: what happened since `since` (if given) from the database, then live changes. */
+  open<E, P>(source: StreamSource<E, P>, since: Date | undefined, onOverflow: () => void): AsyncIterableIterator<P> {
+    const stream: ResumableStream<E, P> = new ResumableStream(source, {
+      subscribe: (listener) => this.bus.subscribe(listener),
+      since,
+      maxQueue: this.limits.maxQueue ?? 1_000,
+      maxReplay: this.limits.maxReplay ?? 1_000,
+      replayPage: this.limits.replayPage ?? 100,
+      onOverflow,
+      onClose: () => this.streams.delete(stream as ResumableStream<unknown, unknown>),
+    });
+    this.streams.add(stream as ResumableStream<unknown, unknown>);
+    return stream;
   }
 
   /**
    * Resolves once every change committed so far has been handed to its subscribers' sockets, or
-   * after `timeoutMs`: shutdown sends in-flight events before closing.
+   * after `timeoutMs`: shutdown sends in-flight changes before closing.
    */
   async drain(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.bus.flush(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
+    await Promise.race([this.bus.flush(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     while (Date.now() < deadline && [...this.streams].some((stream) => !stream.idle)) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-  }
-
-  private open<E, P>(source: StreamSource<E, P>, since: Date | undefined, onOverflow: () => void): ChangeStream<E, P> {
-    const stream: ChangeStream<E, P> = new ChangeStream(source, {
-      subscribe: (listener) => this.bus.subscribe(listener),
-      since,
-      maxQueue: this.maxQueue,
-      maxReplay: this.maxReplay,
-      replayPage: this.replayPage,
-      onOverflow,
-      onClose: () => this.streams.delete(stream as ChangeStream<unknown, unknown>),
-    });
-    this.streams.add(stream as ChangeStream<unknown, unknown>);
-    return stream;
   }
 }

@@ -1,10 +1,10 @@
 import { GraphQLError } from "graphql";
 import type { Viewer } from "../auth/viewer";
-import type { ChangeFeed } from "./hub";
+import type { Hub } from "./hub";
 
 /** What the WebSocket transport adds to the context of each operation on a connection. */
 export interface LiveConnection {
-  readonly feed: ChangeFeed;
+  readonly hub: Hub;
   /** Disconnects this client because it does not read its events fast enough. */
   dropSlowClient(): void;
 }

@@ -84,7 +84,7 @@ class RecentKeys {
  * Payloads are loaded only when the consumer asks for the next one, so a client that does not read
  * makes events queue here, bounded by `maxQueue`.
  */
-export class ChangeStream<E, P> implements AsyncIterableIterator<P> {
+export class ResumableStream<E, P> implements AsyncIterableIterator<P> {
   private readonly queue: Array<Input<E>> = [];
   private readonly ready: P[] = [];
   private readonly sent: RecentKeys;

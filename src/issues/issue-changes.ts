@@ -3,7 +3,7 @@ import { IssueState } from "./issue-state";
 import { VehicleIssueEvent } from "./vehicle-issue-event.entity";
 import { VehicleIssue } from "./vehicle-issue.entity";
 
-export interface IssueFilter {
+export interface IssueChangeFilter {
   readonly vehicleId?: string;
   readonly state?: IssueState;
   /** Only issues reported for this Smartcar user (a user token); undefined for admins. */
@@ -44,7 +44,7 @@ export async function issuesByChangeIds(dataSource: DataSource, ids: readonly st
 /** Issue changes logged at or after `since`, in log order. */
 export async function replayIssues(
   dataSource: DataSource,
-  filter: IssueFilter,
+  filter: IssueChangeFilter,
   since: Date,
   limit: number,
   after?: string,

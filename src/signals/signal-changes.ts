@@ -2,7 +2,7 @@ import { In, type DataSource } from "typeorm";
 import { SignalReading } from "./signal-reading.entity";
 import { Signal } from "./signal.entity";
 
-export interface SignalFilter {
+export interface SignalChangeFilter {
   readonly vehicleId?: string;
   readonly codes?: readonly string[];
   /** Only values delivered for this Smartcar user (a user token); undefined for admins. */
@@ -43,7 +43,7 @@ export async function signalsByReadingIds(dataSource: DataSource, ids: readonly 
  */
 export async function replaySignals(
   dataSource: DataSource,
-  filter: SignalFilter,
+  filter: SignalChangeFilter,
   since: Date,
   limit: number,
   after?: string,

@@ -22,7 +22,7 @@ import { AppError } from "../errors";
 import { createFormatError } from "../graphql/format-error";
 import { checkOperationLimits } from "../graphql/query-limits";
 import type { Logger } from "../logger";
-import type { ChangeFeed } from "../changes/hub";
+import type { Hub } from "../changes/hub";
 import { liveInputOf, type LiveInput } from "../changes/live";
 import { expiryCheckDelay } from "./token-expiry";
 
@@ -32,7 +32,7 @@ export interface SubscriptionServerOptions {
   readonly path?: string;
   readonly schema: GraphQLSchema;
   readonly tokens: TokenVerifier;
-  readonly feed: ChangeFeed;
+  readonly hub: Hub;
   readonly logger: Logger;
   /**
    * Builds a GraphQL context from the connection's caller. Called once per subscription (for its
@@ -80,7 +80,7 @@ const POLICY_VIOLATION = 1008;
  * queued events grow the server's memory.
  */
 export function startSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
-  const { httpServer, tokens, feed, logger } = options;
+  const { httpServer, tokens, hub, logger } = options;
   const path = options.path ?? "/graphql";
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
   const maxSubscriptions = options.maxSubscriptionsPerSocket ?? 100;
@@ -176,7 +176,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     const viewer = viewers.get(socket);
     // onConnect stores it before graphql-ws accepts any subscribe message.
     if (!viewer) throw new Error("subscription on an unauthenticated socket");
-    return { viewer, live: { feed, dropSlowClient: () => dropSlowClient(socket) } };
+    return { viewer, live: { hub, dropSlowClient: () => dropSlowClient(socket) } };
   }
 
   const server = useServer(
@@ -254,7 +254,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     },
     async close(timeoutMs = 5_000) {
       closing = true;
-      await feed.drain(timeoutMs);
+      await hub.drain(timeoutMs);
       // A client that never answers the close frame is cut after the timeout.
       const timer = setTimeout(() => wss.clients.forEach((socket) => socket.terminate()), timeoutMs);
       try {

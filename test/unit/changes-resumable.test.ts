@@ -1,6 +1,6 @@
 import { Fanout, type BusMessage } from "../../src/changes/bus";
 import type { SignalChanged } from "../../src/changes/change";
-import { ChangeStream, ReplayTooLong, SlowConsumer, type StreamSource } from "../../src/changes/resumable";
+import { ResumableStream, ReplayTooLong, SlowConsumer, type StreamSource } from "../../src/changes/resumable";
 
 const change = (readingId: string): SignalChanged => ({ kind: "signal", vehicleId: "v", userId: null, code: "c", readingId });
 
@@ -27,7 +27,7 @@ function setup(options: { since?: Date; replayed?: string[]; maxQueue?: number; 
     },
   };
   const overflows: number[] = [];
-  const stream = new ChangeStream(source, {
+  const stream = new ResumableStream(source, {
     subscribe: (listener) => bus.add(listener),
     since: options.since,
     maxQueue: options.maxQueue ?? 100,
@@ -39,7 +39,7 @@ function setup(options: { since?: Date; replayed?: string[]; maxQueue?: number; 
   return { bus, stream, openGate, replays, pages, overflows };
 }
 
-describe("ChangeStream", () => {
+describe("ResumableStream", () => {
   it("replays first, then the events that arrived meanwhile, skipping those the replay already had", async () => {
     const { bus, stream, openGate } = setup({ since: new Date(0), replayed: ["1", "2", "3"] });
     const first = stream.next();
