@@ -19,6 +19,22 @@ export interface Config {
   readonly webhookBodyLimit: number;
   /** Run pending migrations at start. @default true */
   readonly migrateOnStart: boolean;
+  /** Folder of the durable spool for deliveries that cannot reach the database; undefined: no spool (503). */
+  readonly spoolDir: string | undefined;
+  /** Client-side bound on getting a database connection (TCP and startup), ms. @default 5000 */
+  readonly databaseConnectTimeoutMs: number;
+  /** Client-side bound on any one query, ms; a connection whose query timed out is discarded. @default 10000 */
+  readonly databaseQueryTimeoutMs: number;
+  /** Bound on applying one webhook delivery, past which it is spooled or answered 503, ms. @default 8000 */
+  readonly webhookApplyTimeoutMs: number;
+  /** HTTP: time to receive a request's headers, ms. @default 10000 */
+  readonly httpHeadersTimeoutMs: number;
+  /** HTTP: time to receive a whole request, body included, ms. @default 20000 */
+  readonly httpRequestTimeoutMs: number;
+  /** HTTP: how long an idle keep-alive connection stays open, ms. @default 5000 */
+  readonly httpKeepAliveTimeoutMs: number;
+  /** HTTP: most concurrent connections (WebSockets included); more are closed at once. @default 2000 */
+  readonly httpMaxConnections: number;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +101,7 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = text("LOG_LEVEL") ?? "info";
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
 
+  const spoolDir = text("SPOOL_DIR");
   const config: Config = {
     nodeEnv,
     production,
@@ -98,7 +115,20 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     webhookBodyLimit: integer("WEBHOOK_BODY_LIMIT", 1024 * 1024, 1024, 50 * 1024 * 1024),
     migrateOnStart: boolean("MIGRATE_ON_START", true),
+    spoolDir: spoolDir === undefined ? undefined : path.resolve(spoolDir),
+    databaseConnectTimeoutMs: integer("DATABASE_CONNECT_TIMEOUT_MS", 5_000, 100, 60_000),
+    databaseQueryTimeoutMs: integer("DATABASE_QUERY_TIMEOUT_MS", 10_000, 100, 3_600_000),
+    // Smartcar stops listening after 15 s: the answer (503 or 202) must come before.
+    webhookApplyTimeoutMs: integer("WEBHOOK_APPLY_TIMEOUT_MS", 8_000, 100, 14_000),
+    httpHeadersTimeoutMs: integer("HTTP_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000),
+    httpRequestTimeoutMs: integer("HTTP_REQUEST_TIMEOUT_MS", 20_000, 100, 600_000),
+    httpKeepAliveTimeoutMs: integer("HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
+    httpMaxConnections: integer("HTTP_MAX_CONNECTIONS", 2_000, 1, 1_000_000),
   };
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    // Node refuses a headers timeout longer than the whole request's.
+    problems.push("HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS");
+  }
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
