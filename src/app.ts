@@ -3,7 +3,6 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
@@ -18,6 +17,7 @@ import { createContext, type Context } from "./graphql/context";
 import { createFormatError } from "./graphql/format-error";
 import { queryLimitsPlugin } from "./graphql/query-limits";
 import { buildAppSchema } from "./graphql/schema";
+import { closeGracefully } from "./http/close-gracefully";
 import { errorMiddleware } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
@@ -156,7 +156,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     apollo = new ApolloServer<Context>({
       schema,
       // No cache hints are used: without the cache-control plugin no hook runs per resolved field.
-      plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin<Context>()],
+      // HTTP is drained by stop() (closeGracefully): Apollo's drain plugin would cut requests whose headers are not all in.
+      plugins: [ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin<Context>()],
       // Our own SIGTERM handler stops everything in order (Apollo's would race it and hang).
       stopOnTerminationSignals: false,
       formatError: createFormatError(logger),
@@ -254,9 +255,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       // Subscribers first: committed events still in flight are sent, then sockets close with 1001
       // (Apollo's HTTP drain would cut upgraded sockets without a close frame).
       await subscriptions?.close();
-      // Apollo's drain plugin stops accepting requests and waits for in-flight ones.
+      // Stop accepting, answer every request already begun, then close.
+      await closeGracefully(httpServer);
       if (apollo) await apollo.stop();
-      else if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
       await reconnecting;
       // After the HTTP drain: nothing appends any more; the batch being drained finishes.
       await drainer?.stop();

@@ -213,8 +213,8 @@ describe("the service process", () => {
       const moreLoad = new FakeSmartcar(6, 0);
       moreLoad.url = url;
       await sleep(500);
-      // Requests whose body is half sent when SIGTERM arrives: each must still be answered.
-      const halfSent = Array.from({ length: 3 }, () => startHalfSentDelivery(url));
+      // Requests half sent (headers or body) when SIGTERM arrives: each must still be answered.
+      const halfSent = [40, 40, -20, -20].map((split) => startHalfSentDelivery(url, split));
       await Promise.all(halfSent.map((request) => request.started));
       terminated.child.kill("SIGTERM");
       await sleep(300);
@@ -225,13 +225,16 @@ describe("the service process", () => {
       expect(moreLoad.statuses.filter((status) => status >= 500)).toEqual([]);
       const stored = await rowsPerEvent(database);
       expectEachAppliedOnce(moreLoad.acknowledged.keys(), stored);
-      expect(halfSent.map((request) => stored.events.get(request.eventId))).toEqual([1, 1, 1]);
+      expect(halfSent.map((request) => stored.events.get(request.eventId))).toEqual([1, 1, 1, 1]);
     });
   });
 });
 
-/** A signed delivery sent over a raw socket in two halves: `finish()` sends the rest and resolves with the raw answer. */
-function startHalfSentDelivery(url: string): { eventId: string; started: Promise<void>; finish(): Promise<string> } {
+/**
+ * A signed delivery sent over a raw socket in two parts, split at byte `split` (from the end when
+ * negative): `finish()` sends the rest and resolves with the raw answer.
+ */
+function startHalfSentDelivery(url: string, split: number): { eventId: string; started: Promise<void>; finish(): Promise<string> } {
   const delivery = vehicleState({ vehicleId: "half-sent", signals: [{ code: "odometer-traveleddistance", body: { value: 1 } }] });
   const body = Buffer.from(JSON.stringify(delivery));
   const { hostname, port } = new URL(url);
@@ -240,21 +243,22 @@ function startHalfSentDelivery(url: string): { eventId: string; started: Promise
   socket.on("data", (chunk) => (answer += chunk.toString()));
   socket.on("error", () => undefined);
   const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-  const half = Math.floor(body.length / 2);
+  const request = Buffer.concat([
+    Buffer.from(
+      `POST /webhooks/smartcar HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n` +
+        `SC-Signature: ${hmacHex(TEST_MANAGEMENT_TOKEN, body)}\r\nContent-Length: ${body.length}\r\n\r\n`,
+    ),
+    body,
+  ]);
+  const splitAt = split < 0 ? request.length + split : split;
   const started = new Promise<void>((resolve) => {
-    socket.on("connect", () => {
-      socket.write(
-        `POST /webhooks/smartcar HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n` +
-          `SC-Signature: ${hmacHex(TEST_MANAGEMENT_TOKEN, body)}\r\nContent-Length: ${body.length}\r\n\r\n`,
-      );
-      socket.write(body.subarray(0, half), () => setTimeout(resolve, 200));
-    });
+    socket.on("connect", () => socket.write(request.subarray(0, splitAt), () => setTimeout(resolve, 200)));
   });
   return {
     eventId: delivery.eventId as string,
     started,
     async finish() {
-      socket.write(body.subarray(half));
+      socket.write(request.subarray(splitAt));
       await Promise.race([closed, sleep(10_000)]);
       socket.destroy();
       return answer;

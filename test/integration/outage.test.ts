@@ -4,7 +4,8 @@ import { createDataSource } from "../../src/db/data-source";
 import { isDatabaseUnavailable } from "../../src/db/pg-errors";
 import { postDelivery, vehicleState } from "../helpers/smartcar";
 import { startTcpProxy } from "../helpers/tcp-proxy";
-import { startTestApp, testDatabase } from "../helpers/test-app";
+import { hmacHex } from "../../src/webhooks/signature";
+import { startTestApp, testDatabase, TEST_MANAGEMENT_TOKEN } from "../helpers/test-app";
 
 const signal = { code: "odometer-traveleddistance", body: { value: 1, unit: "km" } };
 
@@ -126,5 +127,41 @@ describe("slow HTTP clients", () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe("stopping (what SIGTERM does)", () => {
+  it("answers requests it began to read, headers or body half received, before closing", async () => {
+    const t = await startTestApp();
+    const { hostname, port } = new URL(t.url);
+    // Split in the headers, then in the body.
+    const requests = [40, -20].map(async (split) => {
+      const delivery = vehicleState({ vehicleId: randomUUID(), signals: [signal] });
+      const body = Buffer.from(JSON.stringify(delivery));
+      const request = Buffer.concat([
+        Buffer.from(
+          `POST /webhooks/smartcar HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+            `SC-Signature: ${hmacHex(TEST_MANAGEMENT_TOKEN, body)}\r\nContent-Length: ${body.length}\r\n\r\n`,
+        ),
+        body,
+      ]);
+      const splitAt = split < 0 ? request.length + split : split;
+      const socket = net.connect(Number(port), hostname);
+      let answer = "";
+      socket.on("data", (chunk) => (answer += chunk.toString()));
+      socket.on("error", () => undefined);
+      const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      await new Promise<void>((resolve) => socket.on("connect", () => resolve()));
+      socket.write(request.subarray(0, splitAt));
+      return { rest: () => socket.write(request.subarray(splitAt)), closed, answer: () => answer, delivery };
+    });
+    const begun = await Promise.all(requests);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const stopping = t.stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const request of begun) request.rest();
+    await Promise.all(begun.map((request) => Promise.race([request.closed, new Promise((resolve) => setTimeout(resolve, 10_000))])));
+    await stopping;
+    expect(begun.map((request) => request.answer().split("\r\n")[0])).toEqual(["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"]);
   });
 });
