@@ -167,7 +167,12 @@ describe("the service process", () => {
         smartcar.url = await listeningUrl(second);
         expect(second.output()).toMatch(/database unreachable at start/);
         expect(second.output()).toMatch(/spool: deliveries waiting to be drained/);
+        // A second instance on the same SPOOL_DIR is refused (the first one's lock was stale: it was killed).
+        const intruder = runMain(env);
+        running.push(intruder);
         await sleep(1500);
+        expect(await intruder.exited).toBe(1);
+        expect(intruder.output()).toMatch(/SPOOL_DIR is in use by process \d+/);
         const cutFor = Date.now() - cutAt;
         await proxy.restore();
         await waitForOutput(second, /database reachable/);
