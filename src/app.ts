@@ -3,7 +3,6 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
-import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
 import { GraphQLError, type GraphQLSchema } from "graphql";
@@ -13,14 +12,18 @@ import type { Config } from "./config";
 import { createDataSource } from "./db/data-source";
 import { ENTITIES } from "./entities";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres";
-import { AppError } from "./errors";
+import { isDatabaseUnavailable } from "./db/pg-errors";
+import { AppError, ServiceUnavailable } from "./errors";
 import { createContext, type Context } from "./graphql/context";
 import { createFormatError } from "./graphql/format-error";
 import { queryLimitsPlugin } from "./graphql/query-limits";
 import { buildAppSchema } from "./api/schema";
+import { closeGracefully } from "./http/close-gracefully";
 import { errorMiddleware } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
+import { Spool } from "./spool/spool";
+import { SpoolDrainer } from "./spool/spool-drainer";
 import type { ChangeBus } from "./changes/bus";
 import type { ChangePublisher } from "./changes/change";
 import { Hub } from "./changes/hub";
@@ -49,17 +52,32 @@ export interface App {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
   const expressApp = express();
-  const httpServer = http.createServer(expressApp);
+  const httpServer = http.createServer(
+    {
+      // Slow clients (a trickled body or headers) are cut off instead of holding a connection for minutes.
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      // Node checks those every 30 s by default, which would let a short timeout run 30 s late.
+      connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs),
+    },
+    expressApp,
+  );
+  httpServer.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
+  httpServer.maxConnections = config.httpMaxConnections;
   const tokens = new TokenVerifier(config.jwtSecret);
   let dataSource: DataSource | undefined;
   let embedded: EmbeddedPostgres | undefined;
   let apollo: ApolloServer<Context> | undefined;
   let bus: ChangeBus | undefined;
   let subscriptions: SubscriptionServer | undefined;
+  let spool: Spool | undefined;
+  let drainer: SpoolDrainer | undefined;
+  /** Background attempts to reach a database that was down at start (only with a spool). */
+  let reconnecting: Promise<void> | undefined;
   let state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
 
   expressApp.disable("x-powered-by");
-  expressApp.use(healthRouter(() => dataSource));
+  expressApp.use(healthRouter(() => dataSource, () => spool));
 
   async function connectDatabase(): Promise<DataSource> {
     let url = config.databaseUrl;
@@ -70,28 +88,78 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     } else {
       logger.info({ database: describeDatabaseUrl(url) }, "database: PostgreSQL from DATABASE_URL");
     }
-    const ds = createDataSource({ url, poolSize: embedded ? 4 : 10, entities: ENTITIES });
+    const ds = createDataSource({
+      url,
+      poolSize: embedded ? 4 : 10,
+      entities: ENTITIES,
+      connectTimeoutMs: config.databaseConnectTimeoutMs,
+      queryTimeoutMs: config.databaseQueryTimeoutMs,
+    });
     await ds.initialize();
-    if (config.migrateOnStart) {
-      const ran = await ds.runMigrations({ transaction: "each" });
-      if (ran.length > 0) logger.info({ migrations: ran.map((m) => m.name) }, "migrations applied");
+    try {
+      if (config.migrateOnStart) {
+        const ran = await ds.runMigrations({ transaction: "each" });
+        if (ran.length > 0) logger.info({ migrations: ran.map((m) => m.name) }, "migrations applied");
+      }
+    } catch (error) {
+      await ds.destroy().catch(() => undefined);
+      throw error;
     }
     return ds;
   }
 
-  function mountWebhooks(ds: DataSource, publisher: ChangePublisher): void {
-    const ingestion = new IngestionService(ds, { applyTestDeliveries: config.applyTestDeliveries, publisher });
+  /** The database and what needs it; `dataSource` is set only once all of it works. */
+  async function connect(schema: GraphQLSchema): Promise<void> {
+    const ds = await connectDatabase();
+    try {
+      await startSubscriptions(ds, schema);
+    } catch (error) {
+      await ds.destroy().catch(() => undefined);
+      throw error;
+    }
+    dataSource = ds;
+  }
+
+  /** With a spool, a database down at start does not stop the service: webhooks are spooled meanwhile. */
+  async function keepConnecting(schema: GraphQLSchema): Promise<void> {
+    while (state === "starting" || state === "started") {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (state !== "starting" && state !== "started") return;
+      try {
+        await connect(schema);
+        logger.info("database reachable: serving GraphQL and draining the spool");
+        return;
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) logger.error({ err: error }, "database connection failed; retrying");
+      }
+    }
+  }
+
+  function mountWebhooks(): void {
+    // The bus exists whenever `dataSource` does (connect() sets it last), and ingestion needs both.
+    const publisher: ChangePublisher = {
+      publish: (manager, events) => (bus ? bus.publish(manager, events) : Promise.reject(new ServiceUnavailable())),
+    };
+    const ingestion = new IngestionService(() => dataSource, {
+      applyTestDeliveries: config.applyTestDeliveries,
+      publisher,
+      applyTimeoutMs: config.webhookApplyTimeoutMs,
+      spool,
+      logger,
+    });
+    if (spool) drainer = new SpoolDrainer({ spool, target: ingestion, logger });
     expressApp.use(
       webhookRouter({ ingestion, managementTokens: config.managementTokens, bodyLimit: config.webhookBodyLimit, logger }),
     );
   }
 
-  async function startGraphQL(ds: DataSource): Promise<GraphQLSchema> {
+  async function startGraphQL(): Promise<GraphQLSchema> {
     const schema = await buildAppSchema();
     apollo = new ApolloServer<Context>({
       schema,
       // No cache hints are used: without the cache-control plugin no hook runs per resolved field.
-      plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin<Context>()],
+      // HTTP is drained by stop() (closeGracefully): Apollo's drain plugin would cut requests whose headers are not all in.
+      plugins: [ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin<Context>()],
       // Our own SIGTERM handler stops everything in order (Apollo's would race it and hang).
       stopOnTerminationSignals: false,
       formatError: createFormatError(logger),
@@ -106,7 +174,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       expressMiddleware(apollo, {
         context: async ({ req }) => {
           try {
-            return createContext({ viewer: await tokens.verify(req.headers.authorization), dataSource: ds, logger });
+            const viewer = await tokens.verify(req.headers.authorization);
+            if (!dataSource) throw new ServiceUnavailable();
+            return createContext({ viewer, dataSource, logger });
           } catch (error) {
             if (error instanceof AppError) {
               throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.status } } });
@@ -122,8 +192,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   /** graphql-ws on the same server and path; the bus carries committed changes from every instance. */
   async function startSubscriptions(ds: DataSource, schema: GraphQLSchema): Promise<ChangeBus> {
     const changes = await createChangeBus(ds, logger);
-    bus = changes;
     await changes.start();
+    bus = changes;
     subscriptions = startSubscriptionServer({
       httpServer,
       schema,
@@ -155,10 +225,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       if (state !== "new") throw new Error(`cannot start an app that is ${state}`);
       state = "starting";
       try {
-        dataSource = await connectDatabase();
-        const schema = await startGraphQL(dataSource);
-        mountWebhooks(dataSource, await startSubscriptions(dataSource, schema));
+        if (config.spoolDir !== undefined) spool = await Spool.open(config.spoolDir, logger);
+        const schema = await startGraphQL();
+        mountWebhooks();
         expressApp.use(errorMiddleware(logger));
+        try {
+          await connect(schema);
+        } catch (error) {
+          if (!spool || config.databaseUrl === undefined || !isDatabaseUnavailable(error)) throw error;
+          logger.warn({ err: error }, "database unreachable at start: webhooks go to the spool until it answers");
+          reconnecting = keepConnecting(schema);
+        }
+        drainer?.start();
         await new Promise<void>((resolve, reject) => {
           httpServer.once("error", reject);
           httpServer.listen(config.port, config.host, () => {
@@ -183,11 +261,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       // Subscribers first: committed events still in flight are sent, then sockets close with 1001
       // (Apollo's HTTP drain would cut upgraded sockets without a close frame).
       await subscriptions?.close();
-      // Apollo's drain plugin stops accepting requests and waits for in-flight ones.
+      // Stop accepting, answer every request already begun, then close.
+      await closeGracefully(httpServer);
       if (apollo) await apollo.stop();
-      else if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
+      await reconnecting;
+      // After the HTTP drain: nothing appends any more; the batch being drained finishes.
+      await drainer?.stop();
       await bus?.stop();
       if (dataSource?.isInitialized) await dataSource.destroy();
+      await spool?.close();
       await embedded?.stop();
       state = "stopped";
     },

@@ -23,6 +23,22 @@ export interface Config {
   readonly wsMaxSubscriptionsPerSocket: number;
   /** Most changes one `since` replay sends before answering REPLAY_TOO_LONG. @default 1000 */
   readonly wsMaxReplayRows: number;
+  /** Folder of the durable spool for deliveries that cannot reach the database; undefined: no spool (503). */
+  readonly spoolDir: string | undefined;
+  /** Client-side bound on getting a database connection (TCP and startup), ms. @default 5000 */
+  readonly databaseConnectTimeoutMs: number;
+  /** Client-side bound on any one query, ms; a connection whose query timed out is discarded. @default 10000 */
+  readonly databaseQueryTimeoutMs: number;
+  /** Bound on applying one webhook delivery, past which it is spooled or answered 503, ms. @default 8000 */
+  readonly webhookApplyTimeoutMs: number;
+  /** HTTP: time to receive a request's headers, ms. @default 10000 */
+  readonly httpHeadersTimeoutMs: number;
+  /** HTTP: time to receive a whole request, body included, ms. @default 20000 */
+  readonly httpRequestTimeoutMs: number;
+  /** HTTP: how long an idle keep-alive connection stays open, ms. @default 5000 */
+  readonly httpKeepAliveTimeoutMs: number;
+  /** HTTP: most concurrent connections (WebSockets included); more are closed at once. @default 2000 */
+  readonly httpMaxConnections: number;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +105,7 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = text("LOG_LEVEL") ?? "info";
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
 
+  const spoolDir = text("SPOOL_DIR");
   const config: Config = {
     nodeEnv,
     production,
@@ -104,7 +121,20 @@ export function loadConfig(env: Env = process.env): Config {
     migrateOnStart: boolean("MIGRATE_ON_START", true),
     wsMaxSubscriptionsPerSocket: integer("WS_MAX_SUBSCRIPTIONS_PER_SOCKET", 100, 1, 10_000),
     wsMaxReplayRows: integer("WS_MAX_REPLAY_ROWS", 1_000, 1, 100_000),
+    spoolDir: spoolDir === undefined ? undefined : path.resolve(spoolDir),
+    databaseConnectTimeoutMs: integer("DATABASE_CONNECT_TIMEOUT_MS", 5_000, 100, 60_000),
+    databaseQueryTimeoutMs: integer("DATABASE_QUERY_TIMEOUT_MS", 10_000, 100, 3_600_000),
+    // Smartcar stops listening after 15 s: the answer (503 or 202) must come before.
+    webhookApplyTimeoutMs: integer("WEBHOOK_APPLY_TIMEOUT_MS", 8_000, 100, 14_000),
+    httpHeadersTimeoutMs: integer("HTTP_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000),
+    httpRequestTimeoutMs: integer("HTTP_REQUEST_TIMEOUT_MS", 20_000, 100, 600_000),
+    httpKeepAliveTimeoutMs: integer("HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
+    httpMaxConnections: integer("HTTP_MAX_CONNECTIONS", 2_000, 1, 1_000_000),
   };
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    // Node refuses a headers timeout longer than the whole request's.
+    problems.push("HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS");
+  }
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { Client } from "pg";
 import { DataSource, type DataSourceOptions } from "typeorm";
 import { SnakeNamingStrategy } from "./naming-strategy";
 
@@ -11,9 +12,36 @@ export interface DataSourceSettings {
   poolSize?: number;
   /** The mapped classes (src/entities.ts); the migrations alone need none. */
   entities?: DataSourceOptions["entities"];
+  /** Bound on opening a connection (TCP and PostgreSQL startup), ms. @default 5000 */
+  connectTimeoutMs?: number;
+  /** Client-side bound on any one query, ms: a partition that drops bytes gives no error otherwise. @default none */
+  queryTimeoutMs?: number;
 }
 
-export function dataSourceOptions({ url, poolSize = 10, entities = [] }: DataSourceSettings): DataSourceOptions {
+/**
+ * A pg client that closes its connection when a query times out client-side. The query may still be
+ * running (or the network may still be silent), so the connection cannot serve another query: closing it
+ * makes the pool discard it instead of handing it to the next caller, who would wait on it in turn.
+ */
+class DiscardOnTimeoutClient extends Client {
+  override query(...args: unknown[]): never {
+    const result = (super.query as (...a: unknown[]) => unknown)(...args);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if (!(error instanceof Error) || error.message !== QUERY_READ_TIMEOUT) return;
+        // end() marks the client as ending at once, so the pool drops it when it comes back; destroying
+        // the socket does not wait for a goodbye that a silent network would never carry.
+        this.end().catch(() => undefined);
+        this.connection.stream.destroy();
+      });
+    }
+    return result as never;
+  }
+}
+/** pg's message for a `query_timeout`. */
+const QUERY_READ_TIMEOUT = "Query read timeout";
+
+export function dataSourceOptions({ url, poolSize = 10, entities = [], connectTimeoutMs = 5000, queryTimeoutMs }: DataSourceSettings): DataSourceOptions {
   return {
     type: "postgres",
     url,
@@ -29,7 +57,12 @@ export function dataSourceOptions({ url, poolSize = 10, entities = [] }: DataSou
     extra: {
       max: poolSize,
       // Fail fast when the database is unreachable, so webhook callers get a 503 well within Smartcar's 15 s.
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: connectTimeoutMs,
+      query_timeout: queryTimeoutMs,
+      Client: DiscardOnTimeoutClient,
+      // Lets the kernel notice a peer that vanished while a connection sat idle.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       application_name: "fleetgraph",
     },
   };

@@ -12,6 +12,7 @@ const UNAVAILABLE_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT
 const UNAVAILABLE_MESSAGES = [
   /connection terminated/i,
   /timeout exceeded when trying to connect/i,
+  /Query read timeout/i, // our client-side query_timeout: no answer in time (a silent partition)
   /Connection is not established/i,
   /Client has encountered a connection error/i,
   /Cannot use a pool after calling end/i,

@@ -1,5 +1,8 @@
 import type { DataSource } from "typeorm";
-import { isRetryableTransactionError } from "../db/pg-errors";
+import { isDatabaseUnavailable, isRetryableTransactionError } from "../db/pg-errors";
+import { ServiceUnavailable } from "../errors";
+import type { Logger } from "../logger";
+import type { Spool } from "../spool/spool";
 import { applyDeliveries, type ApplyOptions } from "./apply-deliveries";
 import type { DeliveryOutcome, IncomingDelivery } from "./incoming-delivery";
 
@@ -7,22 +10,93 @@ const MAX_ATTEMPTS = 3;
 const LOCK_TIMEOUT = "5s";
 const STATEMENT_TIMEOUT = "8s";
 
-/** Applies deliveries in one transaction each batch, and keeps the raw bodies of those it must refuse. */
+export interface IngestionOptions extends ApplyOptions {
+  /** Bound on one apply, whatever the network does; past it the delivery is spooled or answered 503. */
+  readonly applyTimeoutMs: number;
+  /** SPOOL_DIR: where deliveries go while the database cannot take them; without it they get 503. */
+  readonly spool?: Spool;
+  readonly logger: Logger;
+}
+
+/** A delivery stored in the spool, applied later: answered 202. */
+export interface SpooledOutcome {
+  readonly status: "spooled";
+  readonly eventId: string;
+}
+
+export type IngestionOutcome = DeliveryOutcome | SpooledOutcome;
+
+/**
+ * Applies deliveries in one transaction each batch, and keeps the raw bodies of those it must refuse.
+ * With a spool, a delivery the database cannot take in time is appended to it instead; while the
+ * database is known to be unreachable, deliveries go straight to the spool (no one waits for a timeout)
+ * until the drain's next attempt gets through.
+ */
 export class IngestionService {
+  private spooling = false;
+
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly options: ApplyOptions,
+    /** The database once it is connected and ready; undefined while it is not (only with a spool). */
+    private readonly dataSource: () => DataSource | undefined,
+    private readonly options: IngestionOptions,
   ) {}
 
   /**
-   * Applies a batch atomically: all of it commits or none does. A deadlock or serialisation failure
-   * (which the lock ordering should prevent) is retried; anything else propagates, so the HTTP layer
-   * answers 503 when the database is unavailable, too slow or still deadlocked, and Smartcar retries.
+   * Applies a batch atomically, or spools it when the database is unreachable or too slow and a spool
+   * is configured. Without a spool, such a failure propagates and the HTTP layer answers 503 (Smartcar
+   * retries). Other errors always propagate.
    */
-  async apply(batch: readonly IncomingDelivery[]): Promise<DeliveryOutcome[]> {
+  async apply(batch: readonly IncomingDelivery[]): Promise<IngestionOutcome[]> {
+    const { spool } = this.options;
+    // The drain probes the database while anything waits in the spool, and clears `spooling` when it answers.
+    if (spool && this.spooling && spool.depth > 0) return this.toSpool(spool, batch);
+    try {
+      return await this.applyNow(batch);
+    } catch (error) {
+      if (!spool || !this.isUnreachable(error)) throw error;
+      return this.toSpool(spool, batch);
+    }
+  }
+
+  /**
+   * The database apply alone, bounded by applyTimeoutMs: all of the batch commits or none does. A
+   * deadlock or serialisation failure (which the lock ordering should prevent) is retried. A transaction
+   * still running at the deadline is abandoned, not cancelled: if it commits after all, a retry or the
+   * drain finds its eventId stored and changes nothing.
+   */
+  async applyNow(batch: readonly IncomingDelivery[]): Promise<DeliveryOutcome[]> {
+    const ds = this.dataSource();
+    try {
+      if (!ds) throw new ServiceUnavailable("database not connected, retry later");
+      const outcomes = await withDeadline(this.transaction(ds, batch), this.options.applyTimeoutMs);
+      this.setSpooling(false);
+      return outcomes;
+    } catch (error) {
+      if (this.isUnreachable(error)) this.setSpooling(true);
+      throw error;
+    }
+  }
+
+  /** The database is down, too slow, or not connected yet: worth spooling or a 503, not a 500. */
+  isUnreachable(error: unknown): boolean {
+    return error instanceof ServiceUnavailable || isDatabaseUnavailable(error);
+  }
+
+  /** A correctly signed body that is not a usable delivery: kept raw with the reason, for an operator. */
+  async reject(rawBody: Buffer, reason: string, json: unknown): Promise<void> {
+    const ds = this.dataSource();
+    if (!ds) throw new ServiceUnavailable("database not connected, retry later");
+    const { eventId, eventType } = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
+    await ds.query(
+      `INSERT INTO webhook_rejections (event_id, event_type, reason, raw_body) VALUES ($1, $2, $3, $4)`,
+      [typeof eventId === "string" ? eventId : null, typeof eventType === "string" ? eventType : null, reason, rawBody],
+    );
+  }
+
+  private async transaction(ds: DataSource, batch: readonly IncomingDelivery[]): Promise<DeliveryOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(async (manager) => {
+        return await ds.transaction(async (manager) => {
           // Smartcar waits 15 s for an answer: give up in time to answer 503 (it then retries) rather
           // than commit after it stopped listening.
           await manager.query(`SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`, [
@@ -37,12 +111,32 @@ export class IngestionService {
     }
   }
 
-  /** A correctly signed body that is not a usable delivery: kept raw with the reason, for an operator. */
-  async reject(rawBody: Buffer, reason: string, json: unknown): Promise<void> {
-    const { eventId, eventType } = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
-    await this.dataSource.query(
-      `INSERT INTO webhook_rejections (event_id, event_type, reason, raw_body) VALUES ($1, $2, $3, $4)`,
-      [typeof eventId === "string" ? eventId : null, typeof eventType === "string" ? eventType : null, reason, rawBody],
-    );
+  /** Appended and fsynced before the answer; a failed write (a full disk) is a 503, so Smartcar retries. */
+  private async toSpool(spool: Spool, batch: readonly IncomingDelivery[]): Promise<SpooledOutcome[]> {
+    try {
+      for (const item of batch) await spool.append({ receivedAt: item.receivedAt, rawBody: item.rawBody });
+    } catch (error) {
+      this.options.logger.error({ err: error }, "spool: cannot write a delivery; answering 503");
+      throw new ServiceUnavailable("cannot store the delivery right now, retry later");
+    }
+    return batch.map((item) => ({ status: "spooled", eventId: item.delivery.envelope.eventId }));
   }
+
+  private setSpooling(spooling: boolean): void {
+    const { spool, logger } = this.options;
+    if (!spool || spooling === this.spooling) return;
+    this.spooling = spooling;
+    if (spooling) logger.warn({ depth: spool.depth }, "database unreachable: spooling deliveries to SPOOL_DIR");
+    else logger.info({ depth: spool.depth }, "database answers again: applying deliveries directly, draining the spool");
+  }
+}
+
+/** Rejects with ServiceUnavailable after `ms`; the promise itself keeps running (its failure is ignored). */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ServiceUnavailable("database too slow to answer, retry later")), ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

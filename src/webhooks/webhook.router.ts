@@ -74,7 +74,7 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
 
       const [outcome] = await ingestion.apply([{ delivery, rawBody, receivedAt }]);
       logger.debug({ eventId: outcome.eventId, status: outcome.status, eventType: delivery.kind }, "webhook delivery");
-      res.json(outcome);
+      res.status(outcome.status === "spooled" ? 202 : 200).json(outcome);
     },
   );
   return router;

@@ -38,3 +38,13 @@ export async function listeningUrl(main: MainProcess, timeoutMs = 45_000): Promi
   }
   throw new Error(`service did not start within ${timeoutMs} ms:\n${main.output()}`);
 }
+
+/** Waits until the process has written something matching `pattern`. */
+export async function waitForOutput(main: MainProcess, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(main.output())) {
+    if (Date.now() > deadline) throw new Error(`no output matching ${pattern} within ${timeoutMs} ms:\n${main.output()}`);
+    if (main.child.exitCode !== null) throw new Error(`service exited:\n${main.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -54,3 +54,26 @@ describe("loadConfig", () => {
     expect(message).not.toContain("hunter2");
   });
 });
+
+describe("loadConfig: outage and time bounds", () => {
+  it("bounds every wait by default, and has no spool unless SPOOL_DIR is set", () => {
+    expect(loadConfig({})).toMatchObject({
+      spoolDir: undefined,
+      databaseConnectTimeoutMs: 5_000,
+      databaseQueryTimeoutMs: 10_000,
+      webhookApplyTimeoutMs: 8_000,
+      httpHeadersTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 20_000,
+      httpKeepAliveTimeoutMs: 5_000,
+      httpMaxConnections: 2_000,
+    });
+    expect(loadConfig({ SPOOL_DIR: "spool" }).spoolDir).toBe(path.resolve("spool"));
+  });
+
+  it("refuses an apply timeout Smartcar would not wait for, and a headers timeout longer than the request's", () => {
+    expect(() => loadConfig({ WEBHOOK_APPLY_TIMEOUT_MS: "15000" })).toThrow(/WEBHOOK_APPLY_TIMEOUT_MS must be an integer from 100 to 14000/);
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "30000", HTTP_REQUEST_TIMEOUT_MS: "20000" })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS/,
+    );
+  });
+});
