@@ -22,8 +22,8 @@ import { closeGracefully } from "./http/close-gracefully";
 import { errorMiddleware } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
-import { Spool } from "./spool/spool";
-import { SpoolDrainer } from "./spool/spool-drainer";
+import { Spool } from "./webhooks/spool";
+import { SpoolDrainer } from "./webhooks/spool-drainer";
 import type { ChangeBus } from "./changes/bus";
 import type { ChangePublisher } from "./changes/change";
 import { Hub } from "./changes/hub";
@@ -77,7 +77,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
 
   expressApp.disable("x-powered-by");
-  expressApp.use(healthRouter(() => dataSource, () => spool));
+  // With a spool, readiness also says how deep it is: an operator watches it drain.
+  expressApp.use(
+    healthRouter(
+      () => dataSource,
+      () => (spool ? { spool: { depth: spool.depth, damagedBytes: spool.damagedBytes } } : {}),
+    ),
+  );
 
   async function connectDatabase(): Promise<DataSource> {
     let url = config.databaseUrl;

@@ -1,21 +1,19 @@
 import { Router } from "express";
 import type { DataSource } from "typeorm";
-import type { Spool } from "../spool/spool";
 
 /**
- * Liveness answers while the process serves; readiness only while the database answers too. With a
- * spool, both readiness answers say how deep it is: deliveries still waiting do not make the service
- * unready (new ones are applied directly while the spool drains), but an operator watches them go.
+ * Liveness answers while the process serves; readiness only while the database answers too. Both
+ * readiness answers carry `details()` (the spool's depth): deliveries still waiting in the spool do
+ * not make the service unready (new ones are applied directly while it drains).
  */
-export function healthRouter(dataSource: () => DataSource | undefined, spool: () => Spool | undefined = () => undefined): Router {
+export function healthRouter(dataSource: () => DataSource | undefined, details: () => object = () => ({})): Router {
   const router = Router();
   router.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
   router.get("/readyz", async (_req, res) => {
     const ds = dataSource();
-    const current = spool();
-    const spooled = current ? { spool: { depth: current.depth, damagedBytes: current.damagedBytes } } : {};
+    const spooled = details();
     try {
       if (!ds?.isInitialized) throw new Error("not initialised");
       await withTimeout(ds.query("SELECT 1"), 2000);

@@ -2,7 +2,7 @@ import type { DataSource } from "typeorm";
 import { isDatabaseUnavailable, isRetryableTransactionError } from "../db/pg-errors";
 import { ServiceUnavailable } from "../errors";
 import type { Logger } from "../logger";
-import type { Spool } from "../spool/spool";
+import type { Spool } from "./spool";
 import { applyDeliveries, type ApplyOptions } from "./apply-deliveries";
 import type { DeliveryOutcome, IncomingDelivery } from "./incoming-delivery";
 

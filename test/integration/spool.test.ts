@@ -6,7 +6,7 @@ import { Client } from "pg";
 import { createApp, type App } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/logger";
-import { encodeRecord } from "../../src/spool/spool-record";
+import { encodeRecord } from "../../src/webhooks/spool-record";
 import { gql, gqlData, signToken } from "../helpers/graphql";
 import { postDelivery, vehicleState } from "../helpers/smartcar";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";

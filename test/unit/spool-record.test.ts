@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { encodeRecord, HEADER_BYTES, scanRecords, type ScanItem } from "../../src/spool/spool-record";
+import { encodeRecord, HEADER_BYTES, scanRecords, type ScanItem } from "../../src/webhooks/spool-record";
 
 const entry = (body: string, at = 1_700_000_000_000) => ({ receivedAt: new Date(at), rawBody: Buffer.from(body) });
 const bodies = (items: ScanItem[]) => items.flatMap((item) => (item.kind === "record" ? [item.entry.rawBody.toString()] : []));

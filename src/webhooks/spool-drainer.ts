@@ -1,6 +1,6 @@
 import type { Logger } from "../logger";
-import type { IncomingDelivery } from "../webhooks/incoming-delivery";
-import { normalizeDelivery } from "../webhooks/normalize";
+import type { IncomingDelivery } from "./incoming-delivery";
+import { normalizeDelivery } from "./normalize";
 import type { Spool } from "./spool";
 import type { SpooledDelivery } from "./spool-record";
 
