@@ -6,16 +6,18 @@ import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/di
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
-import { GraphQLError, type GraphQLSchema } from "graphql";
+import type { GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
+import { authenticate, viewerOf } from "./auth/authenticate";
 import { TokenVerifier } from "./auth/viewer";
 import type { Config } from "./config";
 import { createDataSource } from "./db/data-source";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres";
-import { AppError } from "./errors";
 import { createContext, type Context } from "./graphql/context";
 import { createFormatError } from "./graphql/format-error";
+import { documentLimits, MAX_TOKENS } from "./graphql/document-limits";
 import { queryLimitsPlugin } from "./graphql/query-limits";
+import { graphqlRateLimits } from "./graphql/rate-limits";
 import { buildAppSchema } from "./graphql/schema";
 import { errorMiddleware } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
@@ -95,22 +97,22 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       stopOnTerminationSignals: false,
       formatError: createFormatError(logger),
       includeStacktraceInErrorResponses: false,
+      // Second line behind documentLimits (which also bounds nesting, before the parser recurses).
+      parseOptions: { maxTokens: MAX_TOKENS },
     });
     await apollo.start();
+    const rateLimits = graphqlRateLimits({ perToken: config.graphqlRateLimit, perIp: config.graphqlIpRateLimit });
     expressApp.use(
       "/graphql",
+      // Cheapest first: the IP limit before any work, the token limit once the token is verified.
+      ...rateLimits.perIp,
+      authenticate(tokens),
+      ...rateLimits.perToken,
       express.json({ limit: "1mb" }),
+      documentLimits(),
       expressMiddleware(apollo, {
-        context: async ({ req }) => {
-          try {
-            return createContext({ viewer: await tokens.verify(req.headers.authorization), dataSource: ds, logger });
-          } catch (error) {
-            if (error instanceof AppError) {
-              throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.status } } });
-            }
-            throw error;
-          }
-        },
+        // A refused token throws its 401 here.
+        context: async ({ res }) => createContext({ viewer: viewerOf(res), dataSource: ds, logger }),
       }),
     );
     return schema;

@@ -19,6 +19,10 @@ export interface Config {
   readonly webhookBodyLimit: number;
   /** Run pending migrations at start. @default true */
   readonly migrateOnStart: boolean;
+  /** GraphQL over HTTP: requests a minute per token (JWT `sub`, or admin subject); 0 turns it off. @default 1200 */
+  readonly graphqlRateLimit: number;
+  /** GraphQL over HTTP: requests a minute per client IP; 0 turns it off. @default 6000 */
+  readonly graphqlIpRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +102,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     webhookBodyLimit: integer("WEBHOOK_BODY_LIMIT", 1024 * 1024, 1024, 50 * 1024 * 1024),
     migrateOnStart: boolean("MIGRATE_ON_START", true),
+    graphqlRateLimit: integer("GRAPHQL_RATE_LIMIT", 1200, 0, 1_000_000),
+    graphqlIpRateLimit: integer("GRAPHQL_IP_RATE_LIMIT", 6000, 0, 1_000_000),
   };
 
   if (problems.length > 0) {

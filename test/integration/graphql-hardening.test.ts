@@ -71,6 +71,31 @@ describe("GraphQL hardening (issue 8)", () => {
     });
   });
 
+  describe("documents are bounded before they are parsed", () => {
+    it("refuses more than 10,000 tokens with 400 QUERY_TOO_LARGE", async () => {
+      const aliases = Array.from({ length: 3_400 }, (_, i) => `a${i}: __typename`).join(" ");
+      const result = await gql(t.url, `{ ${aliases} }`, { token: user });
+      expect(result.status).toBe(400);
+      expect(result.errors?.[0].extensions?.code).toBe("QUERY_TOO_LARGE");
+    });
+
+    it.each([
+      ["selection sets", (n: number) => `{ ${"vehicle(id: \"x\") { ".repeat(n)}id${" }".repeat(n)} }`],
+      ["list literals", (n: number) => `{ vehicle(id: ${"[".repeat(n)}1${"]".repeat(n)}) { id } }`],
+    ])("refuses %s nested thousands deep with 400 QUERY_TOO_DEEP (the parser would overflow its stack)", async (_name, nested) => {
+      const result = await gql(t.url, nested(3_000), { token: user });
+      expect(result.status).toBe(400);
+      expect(result.errors?.[0].extensions?.code).toBe("QUERY_TOO_DEEP");
+    });
+
+    it("applies to GET too", async () => {
+      const query = `{ ${"vehicle(id: \"x\") { ".repeat(100)}id${" }".repeat(100)} }`;
+      const response = await fetch(`${t.url}/graphql?query=${encodeURIComponent(query)}`, { headers: { authorization: `Bearer ${user}`, "apollo-require-preflight": "1" } });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe("QUERY_TOO_DEEP");
+    });
+  });
+
   describe("what a field can return is costed (defect 2)", () => {
     const series = (n: number, on: string) => {
       const aliases = Array.from({ length: n }, (_, i) => `s${i}: series(from: "2026-01-01T00:00:00Z", to: "2026-01-01T00:16:40Z", interval: "PT1S") { start count first last min max avg }`);
