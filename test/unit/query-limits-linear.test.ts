@@ -64,9 +64,9 @@ describe("limit checks work in time linear in the document", () => {
         expect(reads()).toBeLessThanOrEqual(2 * selectionSets);
         slowest = Math.max(slowest, performance.now() - started);
       }),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) },
     );
     // Not a benchmark: a generous bound that a super-linear walk of these documents would blow through.
-    expect(slowest).toBeLessThan(3_000);
+    expect(slowest).toBeLessThan(5_000);
   });
 });
