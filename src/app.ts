@@ -5,18 +5,22 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
-import { GraphQLError, type GraphQLSchema } from "graphql";
+import type { GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
+import { authenticate, viewerOf } from "./auth/authenticate";
 import { TokenVerifier } from "./auth/viewer";
 import type { Config } from "./config";
 import { createDataSource } from "./db/data-source";
 import { ENTITIES } from "./entities";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres";
 import { isDatabaseUnavailable } from "./db/pg-errors";
-import { AppError, ServiceUnavailable } from "./errors";
+import { ServiceUnavailable } from "./errors";
 import { createContext, type Context } from "./graphql/context";
+import { graphqlErrorOf } from "./graphql/errors";
 import { createFormatError } from "./graphql/format-error";
+import { documentLimits, MAX_TOKENS } from "./graphql/document-limits";
 import { queryLimitsPlugin } from "./graphql/query-limits";
+import { graphqlRateLimits } from "./graphql/rate-limits";
 import { buildAppSchema } from "./api/schema";
 import { closeGracefully } from "./http/close-gracefully";
 import { errorMiddleware } from "./http/error-middleware";
@@ -172,23 +176,25 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       includeStacktraceInErrorResponses: false,
       // Decided by the config, not Apollo's own reading of NODE_ENV, so WebSocket (below) agrees.
       introspection: !config.production,
+      // Second line behind documentLimits (which also bounds nesting, before the parser recurses).
+      parseOptions: { maxTokens: MAX_TOKENS },
     });
     await apollo.start();
+    const rateLimits = graphqlRateLimits({ perToken: config.graphqlRateLimit, perIp: config.graphqlIpRateLimit });
     expressApp.use(
       "/graphql",
+      // Cheapest first: the IP limit before any work, the token limit once the token is verified.
+      ...rateLimits.perIp,
+      authenticate(tokens),
+      ...rateLimits.perToken,
       express.json({ limit: "1mb" }),
+      documentLimits(),
       expressMiddleware(apollo, {
-        context: async ({ req }) => {
-          try {
-            const viewer = await tokens.verify(req.headers.authorization);
-            if (!dataSource) throw new ServiceUnavailable();
-            return createContext({ viewer, dataSource, logger });
-          } catch (error) {
-            if (error instanceof AppError) {
-              throw new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.status } } });
-            }
-            throw error;
-          }
+        // A refused token throws its 401 here; without a database (the spool keeps ingestion going) a 503.
+        context: async ({ res }) => {
+          const viewer = viewerOf(res);
+          if (!dataSource) throw graphqlErrorOf(new ServiceUnavailable());
+          return createContext({ viewer, dataSource, logger });
         },
       }),
     );

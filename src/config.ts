@@ -39,6 +39,10 @@ export interface Config {
   readonly httpKeepAliveTimeoutMs: number;
   /** HTTP: most concurrent connections (WebSockets included); more are closed at once. @default 2000 */
   readonly httpMaxConnections: number;
+  /** GraphQL over HTTP: requests a minute per token (JWT `sub`, or admin subject); 0 turns it off. @default 1200 */
+  readonly graphqlRateLimit: number;
+  /** GraphQL over HTTP: requests a minute per client IP; 0 turns it off. @default 6000 */
+  readonly graphqlIpRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +134,8 @@ export function loadConfig(env: Env = process.env): Config {
     httpRequestTimeoutMs: integer("HTTP_REQUEST_TIMEOUT_MS", 20_000, 100, 600_000),
     httpKeepAliveTimeoutMs: integer("HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
     httpMaxConnections: integer("HTTP_MAX_CONNECTIONS", 2_000, 1, 1_000_000),
+    graphqlRateLimit: integer("GRAPHQL_RATE_LIMIT", 1200, 0, 1_000_000),
+    graphqlIpRateLimit: integer("GRAPHQL_IP_RATE_LIMIT", 6000, 0, 1_000_000),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     // Node refuses a headers timeout longer than the whole request's.

@@ -20,6 +20,18 @@ export function canSee(viewer: Viewer, ownerUserId: string | null | undefined): 
   return viewer.kind !== "user" || viewer.userId === ownerUserId;
 }
 
+/** The latest `exp` accepted: the last second a JavaScript Date holds (year 275760). */
+export const MAX_TOKEN_EXP_SECONDS = 8_640_000_000_000;
+
+/** When a token expires; Unauthenticated when its `exp` is missing or not a time (jose checked that it has not passed). */
+function expiryOf(exp: unknown): Date {
+  if (exp === undefined) throw new Unauthenticated("token has no exp claim");
+  if (typeof exp !== "number" || !Number.isFinite(exp) || exp > MAX_TOKEN_EXP_SECONDS) {
+    throw new Unauthenticated(`token exp must be a number of seconds since 1970 of at most ${MAX_TOKEN_EXP_SECONDS}`);
+  }
+  return new Date(exp * 1000);
+}
+
 export class TokenVerifier {
   private readonly key: Uint8Array | undefined;
 
@@ -33,8 +45,10 @@ export class TokenVerifier {
   }
 
   /**
-   * Verifies an `Authorization` value (`Bearer <JWT>`, HS256 only, `exp` enforced). Throws
-   * Unauthenticated for a missing, malformed, forged, expired or `alg: none` token.
+   * Verifies an `Authorization` value (`Bearer <JWT>`, HS256 only). Throws Unauthenticated for a
+   * missing, malformed, forged, expired or `alg: none` token, and for one without a usable `exp`:
+   * every token must expire (one without `exp` would live forever), and its `exp` must be a number
+   * of seconds a Date can hold, so HTTP and WebSocket (which closes the socket at `exp`) agree.
    */
   async verify(authorization: string | undefined | null): Promise<Viewer> {
     if (this.key === undefined) return { kind: "open" };
@@ -42,7 +56,7 @@ export class TokenVerifier {
     if (!match) throw new Unauthenticated("missing bearer token");
     try {
       const { payload } = await jwtVerify(match[1], this.key, { algorithms: ["HS256"] });
-      const expiresAt = typeof payload.exp === "number" ? new Date(payload.exp * 1000) : undefined;
+      const expiresAt = expiryOf(payload.exp);
       if (payload.role === "admin") return { kind: "admin", subject: payload.sub, expiresAt };
       if (typeof payload.sub !== "string" || payload.sub === "") throw new Unauthenticated("token has no sub claim");
       return { kind: "user", userId: payload.sub, expiresAt };

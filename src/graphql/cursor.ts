@@ -56,6 +56,13 @@ function isValidPart(part: CursorPart, value: string): boolean {
   }
 }
 
+/**
+ * PostgreSQL's timestamps start in 4714 BC (Julian day 0); older ones fail their cast. Whole years
+ * keep the rule simple: 4713 BC is the oldest year a cursor may hold (the newest, 275760, is where
+ * a JavaScript Date ends, well inside PostgreSQL's 294276).
+ */
+const OLDEST_BC_YEAR = 4713;
+
 /** Also checks the calendar, which PostgreSQL would otherwise refuse with an error (e.g. February 30). */
 function isPgTimestamp(value: string): boolean {
   const match = PG_TIMESTAMPTZ.exec(value);
@@ -65,7 +72,7 @@ function isPgTimestamp(value: string): boolean {
   const astronomical = match[10] ? 1 - year : year;
   const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeap(astronomical) ? 1 : 0);
   return (
-    year >= 1 && year <= 275_760 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth &&
+    year >= 1 && year <= (match[10] ? OLDEST_BC_YEAR : 275_760) && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth &&
     hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 15 && offsetMinutes <= 59 && offsetSeconds <= 59
   );
 }

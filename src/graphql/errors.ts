@@ -1,6 +1,16 @@
 import { GraphQLError } from "graphql";
+import type { AppError } from "../errors";
 
 /** A client sent an argument we cannot use (bad cursor, interval, range): HTTP 200 with BAD_USER_INPUT. */
 export function badUserInput(message: string, argument?: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", ...(argument ? { argument } : {}) } });
+}
+
+/** One of our errors (src/errors.ts) as GraphQL answers it over HTTP: its code, and its status for the whole response. */
+export function graphqlErrorOf(error: AppError): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.status, headers: headersOf(error) } } });
+}
+
+function headersOf(error: AppError): Map<string, string> {
+  return new Map(Object.entries(error.headers));
 }

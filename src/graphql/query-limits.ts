@@ -1,78 +1,217 @@
 import {
+  getArgumentValues,
+  getDirectiveValues,
   getNamedType,
+  getNullableType,
+  getVariableValues,
   GraphQLError,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  isCompositeType,
+  isLeafType,
+  isListType,
+  isObjectType,
+  isInterfaceType,
   Kind,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
+  TypeNameMetaFieldDef,
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionNode,
   type SelectionSetNode,
-  isListType,
-  getNullableType,
-  isLeafType,
 } from "graphql";
 import type { ApolloServerPlugin } from "@apollo/server";
-import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
-import { DEFAULT_PAGE_SIZE } from "./connection";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./connection";
+import { bucketCount, parseIntervalSeconds } from "../signals/series-interval";
+import { MAX_SERIES_BUCKETS } from "../signals/signal.resolver";
 
 /** Deepest field nesting an operation may have (introspection fields are not counted). */
 export const MAX_DEPTH = 12;
 /**
- * Highest estimated cost: a page of 100 vehicles with their signals, errors, issues and a short
- * history each fits; 100 vehicles × their signals × 100-reading histories (≈ 400,000) does not.
+ * Highest estimated cost: a page of 100 vehicles with all their signals (each with a short history),
+ * errors and issues fits; 100 vehicles × their signals × 100-reading histories (≈ 5,000,000) does not,
+ * nor do a few dozen 1,000-bucket series.
  */
-export const MAX_COST = 50_000;
-/** Items assumed in a list that has no `first` (a vehicle's signals, errors, issues; a series). */
+export const MAX_COST = 200_000;
+/** Items assumed in a list nothing else bounds (a vehicle's errors and issues, an issue's episodes). */
 export const ASSUMED_LIST_SIZE = 10;
-
 /**
- * Every field costs 1 plus its children; a connection multiplies its children by `first` (edges
- * themselves add no factor), any other list of objects by ASSUMED_LIST_SIZE. So nesting pages
- * inside pages grows the cost the way it grows the work.
+ * Signals one vehicle can have: Smartcar defines 93 signal codes, and `signals(codes)` takes at most
+ * 100 (checkCodes in src/subscriptions/live-context.ts).
  */
-export const costEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
-  const named = getNamedType(field.type);
-  if (named.name.endsWith("Connection")) {
-    // Never below zero: a negative `first` (refused later, per field) must not offset its siblings' cost.
-    const first = typeof args.first === "number" ? Math.max(args.first, 0) : DEFAULT_PAGE_SIZE;
-    return 1 + first * childComplexity;
-  }
-  if (isListType(getNullableType(field.type)) && !isLeafType(named) && !named.name.endsWith("Edge")) {
-    return 1 + ASSUMED_LIST_SIZE * childComplexity;
-  }
-  return 1 + childComplexity;
-};
+export const SIGNALS_PER_VEHICLE = 100;
 
-function depthOf(
-  selectionSet: SelectionSetNode | undefined,
-  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
-  visiting: ReadonlySet<string>,
-): number {
-  if (!selectionSet) return 0;
-  let deepest = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value.startsWith("__")) continue;
-      deepest = Math.max(deepest, 1 + depthOf(selection.selectionSet, fragments, visiting));
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      deepest = Math.max(deepest, depthOf(selection.selectionSet, fragments, visiting));
-    } else {
-      const name = selection.name.value;
-      const fragment = fragments.get(name);
-      // A fragment cycle is a validation error reported elsewhere; do not recurse forever here.
-      if (!fragment || visiting.has(name)) continue;
-      deepest = Math.max(deepest, depthOf(fragment.selectionSet, fragments, new Set([...visiting, name])));
-    }
-  }
-  return deepest;
-}
+/** Costs are capped here while summing, so a product never becomes Infinity or NaN (0 × Infinity). */
+const COST_CEILING = Number.MAX_SAFE_INTEGER;
 
-/** Depth of an operation, counting fields through fragments. */
-export function operationDepth(document: DocumentNode, operation: OperationDefinitionNode): number {
-  const fragments = new Map(
+type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
+
+function fragmentsOf(document: DocumentNode): Fragments {
+  return new Map(
     document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
   );
-  return depthOf(operation.selectionSet, fragments, new Set());
+}
+
+/**
+ * Depth of an operation, counting fields through fragments. Each fragment is measured once and
+ * remembered, so a fragment spread many times (even `...F` twice in each of 21 nested fragments)
+ * costs one visit: the walk is linear in the document.
+ */
+export function operationDepth(document: DocumentNode, operation: OperationDefinitionNode): number {
+  const fragments = fragmentsOf(document);
+  const measured = new Map<string, number>();
+  const visiting = new Set<string>();
+
+  const depthOf = (selectionSet: SelectionSetNode | undefined): number => {
+    if (!selectionSet) return 0;
+    let deepest = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (selection.name.value.startsWith("__")) continue;
+        deepest = Math.max(deepest, 1 + depthOf(selection.selectionSet));
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        deepest = Math.max(deepest, depthOf(selection.selectionSet));
+      } else {
+        deepest = Math.max(deepest, fragmentDepth(selection.name.value));
+      }
+    }
+    return deepest;
+  };
+
+  const fragmentDepth = (name: string): number => {
+    const known = measured.get(name);
+    if (known !== undefined) return known;
+    const fragment = fragments.get(name);
+    // A fragment cycle is a validation error reported elsewhere; do not recurse forever here.
+    if (!fragment || visiting.has(name)) return 0;
+    visiting.add(name);
+    const depth = depthOf(fragment.selectionSet);
+    visiting.delete(name);
+    measured.set(name, depth);
+    return depth;
+  };
+
+  return depthOf(operation.selectionSet);
+}
+
+/** How many items a list field can return, from its arguments, or undefined for "not a sized list". */
+function listSize(parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>, args: () => Record<string, unknown>): number | undefined {
+  const named = getNamedType(field.type);
+  if (named.name.endsWith("Connection")) {
+    // A page holds at most MAX_PAGE_SIZE (more is refused per field); never below zero, so a negative
+    // `first` cannot offset its siblings' cost.
+    const { first } = args();
+    return typeof first === "number" ? Math.min(Math.max(first, 0), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
+  }
+  if (parent.name === "Signal" && field.name === "series") return seriesBuckets(args());
+  if (parent.name === "Vehicle" && field.name === "signals") {
+    const { codes } = args();
+    return Array.isArray(codes) ? Math.min(codes.length, SIGNALS_PER_VEHICLE) : SIGNALS_PER_VEHICLE;
+  }
+  // Edges add no factor of their own: the connection counted them.
+  if (isListType(getNullableType(field.type)) && !isLeafType(named) && !named.name.endsWith("Edge")) return ASSUMED_LIST_SIZE;
+  return undefined;
+}
+
+/** The buckets a `series` call returns; the most allowed when its arguments cannot tell (it is then refused anyway). */
+function seriesBuckets(args: Record<string, unknown>): number {
+  const { from, to, interval } = args;
+  const seconds = typeof interval === "string" ? parseIntervalSeconds(interval) : undefined;
+  const end = to instanceof Date ? to : new Date();
+  if (!(from instanceof Date) || seconds === undefined) return MAX_SERIES_BUCKETS;
+  const buckets = bucketCount(from, end, seconds);
+  return Number.isFinite(buckets) ? Math.min(Math.max(buckets, 0), MAX_SERIES_BUCKETS) : MAX_SERIES_BUCKETS;
+}
+
+function metaField(parent: GraphQLCompositeType, schema: GraphQLSchema, name: string): GraphQLField<unknown, unknown> | undefined {
+  if (name === TypeNameMetaFieldDef.name) return TypeNameMetaFieldDef;
+  if (parent === schema.getQueryType()) {
+    if (name === SchemaMetaFieldDef.name) return SchemaMetaFieldDef;
+    if (name === TypeMetaFieldDef.name) return TypeMetaFieldDef;
+  }
+  return undefined;
+}
+
+/**
+ * Estimated cost of an operation: every field costs 1 plus its children; a field returning a list
+ * multiplies its children by what it can return: a connection by `first`, `series` by its bucket
+ * count, `Vehicle.signals` by its `codes` (else SIGNALS_PER_VEHICLE), any other list of objects by
+ * ASSUMED_LIST_SIZE. So nesting pages inside pages grows the cost the way it grows the work. A
+ * fragment is costed once and remembered (its cost does not depend on where it is spread), so the
+ * walk is linear in the document. Fields skipped by `@skip`/`@include` cost nothing.
+ *
+ * Throws GraphQLError for arguments that cannot be coerced.
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variableValues: Record<string, unknown>,
+): number {
+  const fragments = fragmentsOf(document);
+  const costs = new Map<string, number>();
+  const visiting = new Set<string>();
+
+  const skipped = (node: SelectionNode): boolean => {
+    if (!node.directives?.length) return false;
+    const skip = getDirectiveValues(GraphQLSkipDirective, node, variableValues);
+    const include = getDirectiveValues(GraphQLIncludeDirective, node, variableValues);
+    return skip?.if === true || include?.if === false;
+  };
+
+  const selectionCost = (selectionSet: SelectionSetNode | undefined, parent: GraphQLCompositeType): number => {
+    if (!selectionSet) return 0;
+    let total = 0;
+    for (const selection of selectionSet.selections) {
+      if (skipped(selection)) continue;
+      if (selection.kind === Kind.FIELD) {
+        total += fieldCost(selection, parent);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        if (type && isCompositeType(type)) total += selectionCost(selection.selectionSet, type);
+      } else {
+        total += fragmentCost(selection.name.value);
+      }
+      total = Math.min(total, COST_CEILING);
+    }
+    return total;
+  };
+
+  const fieldCost = (node: FieldNode, parent: GraphQLCompositeType): number => {
+    const name = node.name.value;
+    const field = metaField(parent, schema, name) ?? (isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined);
+    // Unknown fields fail validation; they cost nothing here.
+    if (!field) return 0;
+    const type = getNamedType(field.type);
+    const children = isCompositeType(type) ? selectionCost(node.selectionSet, type) : 0;
+    let args: Record<string, unknown> | undefined;
+    const size = listSize(parent, field, () => (args ??= getArgumentValues(field, node, variableValues)));
+    return Math.min(1 + (size ?? 1) * children, COST_CEILING);
+  };
+
+  const fragmentCost = (name: string): number => {
+    const known = costs.get(name);
+    if (known !== undefined) return known;
+    const fragment = fragments.get(name);
+    // A fragment cycle is a validation error reported elsewhere.
+    if (!fragment || visiting.has(name)) return 0;
+    const type = schema.getType(fragment.typeCondition.name.value);
+    if (!type || !isCompositeType(type)) return 0;
+    visiting.add(name);
+    const cost = selectionCost(fragment.selectionSet, type);
+    visiting.delete(name);
+    costs.set(name, cost);
+    return cost;
+  };
+
+  const root = schema.getRootType(operation.operation);
+  return root ? selectionCost(operation.selectionSet, root) : 0;
 }
 
 function limitError(message: string, code: string, extensions: Record<string, number>): GraphQLError {
@@ -80,9 +219,14 @@ function limitError(message: string, code: string, extensions: Record<string, nu
   return new GraphQLError(message, { extensions: { code, ...extensions, http: { status: 400 } } });
 }
 
+function badInput(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } });
+}
+
 /**
  * Checks depth and estimated cost of a validated operation, before anything executes (so before
- * any SQL). Returns the error to answer with, or undefined. Usable by any transport.
+ * any SQL). Returns the error to answer with, or undefined. Usable by any transport. Runs in time
+ * linear in the document (plus its variables).
  */
 export function checkOperationLimits(
   schema: GraphQLSchema,
@@ -94,16 +238,19 @@ export function checkOperationLimits(
   if (depth > MAX_DEPTH) {
     return limitError(`query is ${depth} levels deep; at most ${MAX_DEPTH} are allowed`, "QUERY_TOO_DEEP", { depth, maxDepth: MAX_DEPTH });
   }
+  // Variables are coerced as execution will coerce them; a bad variable is the client's mistake.
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+  if (coerced.errors) return badInput(coerced.errors[0].message);
   let cost: number;
   try {
-    cost = getComplexity({ schema, query: document, operationName: operation.name?.value, variables: variables ?? {}, estimators: [costEstimator] });
+    cost = operationCost(schema, document, operation, coerced.coerced);
   } catch (error) {
-    // getComplexity coerces the variables first; a bad variable is the client's mistake.
-    if (error instanceof GraphQLError) return new GraphQLError(error.message, { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } });
+    if (error instanceof GraphQLError) return badInput(error.message);
     throw error;
   }
   if (cost > MAX_COST) {
-    return limitError(`query cost is estimated at ${cost}; at most ${MAX_COST} is allowed (ask for smaller pages)`, "QUERY_TOO_COMPLEX", {
+    const shown = cost >= COST_CEILING ? `over ${COST_CEILING}` : String(cost);
+    return limitError(`query cost is estimated at ${shown}; at most ${MAX_COST} is allowed (ask for smaller pages)`, "QUERY_TOO_COMPLEX", {
       cost,
       maxCost: MAX_COST,
     });
@@ -111,7 +258,11 @@ export function checkOperationLimits(
   return undefined;
 }
 
-/** Apollo plugin: refuses too deep or too costly operations once they are parsed and validated, before execution. */
+/**
+ * Apollo plugin: refuses what HTTP cannot run (subscriptions go over WebSocket; there are no
+ * mutations) and too deep or too costly operations, once they are parsed and validated, before
+ * execution.
+ */
 export function queryLimitsPlugin<C extends object>(): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
@@ -119,10 +270,19 @@ export function queryLimitsPlugin<C extends object>(): ApolloServerPlugin<C> {
         async didResolveOperation({ schema, document, operation, request }) {
           // Apollo resolves the operation before this hook; without one it has already answered.
           if (!operation) return;
+          if (operation.operation !== "query") throw operationNotSupported(operation.operation);
           const error = checkOperationLimits(schema, document, operation, request.variables);
           if (error) throw error;
         },
       };
     },
   };
+}
+
+function operationNotSupported(kind: string): GraphQLError {
+  const message =
+    kind === "subscription"
+      ? "subscriptions are served over WebSocket (graphql-ws, protocol graphql-transport-ws) at this same path, not over HTTP"
+      : `this API has no ${kind} operations; only queries are served over HTTP`;
+  return new GraphQLError(message, { extensions: { code: "OPERATION_NOT_SUPPORTED", http: { status: 400 } } });
 }

@@ -44,6 +44,9 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     LOG_LEVEL: "silent",
     SMARTCAR_MANAGEMENT_TOKEN: TEST_MANAGEMENT_TOKEN,
     JWT_SECRET: TEST_JWT_SECRET,
+    // Off unless a test sets them: suites send many requests from one address with one token.
+    GRAPHQL_RATE_LIMIT: "0",
+    GRAPHQL_IP_RATE_LIMIT: "0",
     ...env,
   });
   const app = createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent") });

@@ -142,7 +142,7 @@ describe("GraphQL pagination, limits, batching and errors", () => {
       const { result, queries } = await countQueries(() => gql(t.url, costly, { token: admin }));
       expect(result.status).toBe(400);
       expect(result.errors?.[0].extensions?.code).toBe("QUERY_TOO_COMPLEX");
-      expect(result.errors?.[0].message).toMatch(/at most 50000/);
+      expect(result.errors?.[0].message).toMatch(/at most 200000/);
       expect(queries).toEqual([]);
     });
 

@@ -77,3 +77,14 @@ describe("loadConfig: outage and time bounds", () => {
     );
   });
 });
+
+describe("loadConfig: GraphQL rate limits", () => {
+  it("defaults to generous limits, takes 0 to turn one off, and names a bad value's variable", () => {
+    expect(loadConfig({})).toMatchObject({ graphqlRateLimit: 1200, graphqlIpRateLimit: 6000 });
+    expect(loadConfig({ GRAPHQL_RATE_LIMIT: "0", GRAPHQL_IP_RATE_LIMIT: "30" })).toMatchObject({ graphqlRateLimit: 0, graphqlIpRateLimit: 30 });
+    const load = () => loadConfig({ GRAPHQL_RATE_LIMIT: "-1", GRAPHQL_IP_RATE_LIMIT: "lots" });
+    expect(load).toThrow(/GRAPHQL_RATE_LIMIT must be an integer/);
+    expect(load).toThrow(/GRAPHQL_IP_RATE_LIMIT must be an integer/);
+    expect(load).not.toThrow(/lots/);
+  });
+});

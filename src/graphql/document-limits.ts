@@ -1,0 +1,54 @@
+import type { RequestHandler } from "express";
+import { GraphQLError, Lexer, Source, TokenKind } from "graphql";
+
+/**
+ * Most lexical tokens one document may have. A real query has tens to hundreds (the introspection
+ * query: 163); the bound keeps every validation rule's work small, whatever its complexity.
+ */
+export const MAX_TOKENS = 10_000;
+/**
+ * Deepest nesting of `{`, `(` and `[` in a document. Field depth is limited to 12 later; this bound
+ * protects the parser and validator, which recurse per level (a few thousand levels overflow the stack).
+ */
+export const MAX_NESTING = 64;
+
+const OPENING = new Set<string>([TokenKind.BRACE_L, TokenKind.PAREN_L, TokenKind.BRACKET_L]);
+const CLOSING = new Set<string>([TokenKind.BRACE_R, TokenKind.PAREN_R, TokenKind.BRACKET_R]);
+
+function tooLarge(message: string, code: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
+}
+
+/**
+ * Checks a document's text before it is parsed, in one pass of the lexer (linear, no recursion).
+ * Returns the error to answer with, or undefined; syntax errors are left to the parser to report.
+ */
+export function checkDocumentSource(source: string): GraphQLError | undefined {
+  const lexer = new Lexer(new Source(source));
+  let tokens = 0;
+  let nesting = 0;
+  try {
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
+      if (++tokens > MAX_TOKENS) return tooLarge(`the document has more than ${MAX_TOKENS} tokens`, "QUERY_TOO_LARGE");
+      if (OPENING.has(token.kind) && ++nesting > MAX_NESTING) {
+        return tooLarge(`the document nests braces, parentheses or brackets more than ${MAX_NESTING} deep`, "QUERY_TOO_DEEP");
+      }
+      if (CLOSING.has(token.kind)) nesting--;
+    }
+  } catch (error) {
+    if (error instanceof GraphQLError) return undefined;
+    throw error;
+  }
+  return undefined;
+}
+
+/** Express middleware for GraphQL over HTTP: refuses a too large document (POST body or GET `query`) with 400 before it is parsed. */
+export function documentLimits(): RequestHandler {
+  return (req, res, next) => {
+    const body: unknown = req.body;
+    const query = req.method === "GET" ? req.query.query : body !== null && typeof body === "object" ? (body as { query?: unknown }).query : undefined;
+    const error = typeof query === "string" ? checkDocumentSource(query) : undefined;
+    if (!error) return next();
+    res.status(400).json({ errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
+  };
+}
