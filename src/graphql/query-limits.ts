@@ -28,8 +28,6 @@ import {
 } from "graphql";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./connection";
-import { bucketCount, parseIntervalSeconds } from "../signals/series-interval";
-import { MAX_SERIES_BUCKETS } from "../signals/signal.resolver";
 
 /** Deepest field nesting an operation may have (introspection fields are not counted). */
 export const MAX_DEPTH = 12;
@@ -42,10 +40,11 @@ export const MAX_COST = 200_000;
 /** Items assumed in a list nothing else bounds (a vehicle's errors and issues, an issue's episodes). */
 export const ASSUMED_LIST_SIZE = 10;
 /**
- * Signals one vehicle can have: Smartcar defines 93 signal codes, and `signals(codes)` takes at most
- * 100 (checkCodes in src/subscriptions/live-context.ts).
+ * The extension a feature sets on a list field that returns a number of items its arguments tell
+ * (`@Extensions({ [LIST_SIZE]: (args) => n })`): a series its buckets, a vehicle's signals its codes.
  */
-export const SIGNALS_PER_VEHICLE = 100;
+export const LIST_SIZE = "listSize";
+export type ListSize = (args: Record<string, unknown>) => number;
 
 /** Costs are capped here while summing, so a product never becomes Infinity or NaN (0 × Infinity). */
 const COST_CEILING = Number.MAX_SAFE_INTEGER;
@@ -101,7 +100,7 @@ export function operationDepth(document: DocumentNode, operation: OperationDefin
 }
 
 /** How many items a list field can return, from its arguments, or undefined for "not a sized list". */
-function listSize(parent: GraphQLCompositeType, field: GraphQLField<unknown, unknown>, args: () => Record<string, unknown>): number | undefined {
+function listSize(field: GraphQLField<unknown, unknown>, args: () => Record<string, unknown>): number | undefined {
   const named = getNamedType(field.type);
   if (named.name.endsWith("Connection")) {
     // A page holds at most MAX_PAGE_SIZE (more is refused per field); never below zero, so a negative
@@ -109,24 +108,11 @@ function listSize(parent: GraphQLCompositeType, field: GraphQLField<unknown, unk
     const { first } = args();
     return typeof first === "number" ? Math.min(Math.max(first, 0), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
   }
-  if (parent.name === "Signal" && field.name === "series") return seriesBuckets(args());
-  if (parent.name === "Vehicle" && field.name === "signals") {
-    const { codes } = args();
-    return Array.isArray(codes) ? Math.min(codes.length, SIGNALS_PER_VEHICLE) : SIGNALS_PER_VEHICLE;
-  }
+  const declared = field.extensions?.[LIST_SIZE];
+  if (typeof declared === "function") return Math.max((declared as ListSize)(args()), 0);
   // Edges add no factor of their own: the connection counted them.
   if (isListType(getNullableType(field.type)) && !isLeafType(named) && !named.name.endsWith("Edge")) return ASSUMED_LIST_SIZE;
   return undefined;
-}
-
-/** The buckets a `series` call returns; the most allowed when its arguments cannot tell (it is then refused anyway). */
-function seriesBuckets(args: Record<string, unknown>): number {
-  const { from, to, interval } = args;
-  const seconds = typeof interval === "string" ? parseIntervalSeconds(interval) : undefined;
-  const end = to instanceof Date ? to : new Date();
-  if (!(from instanceof Date) || seconds === undefined) return MAX_SERIES_BUCKETS;
-  const buckets = bucketCount(from, end, seconds);
-  return Number.isFinite(buckets) ? Math.min(Math.max(buckets, 0), MAX_SERIES_BUCKETS) : MAX_SERIES_BUCKETS;
 }
 
 function metaField(parent: GraphQLCompositeType, schema: GraphQLSchema, name: string): GraphQLField<unknown, unknown> | undefined {
@@ -141,7 +127,7 @@ function metaField(parent: GraphQLCompositeType, schema: GraphQLSchema, name: st
 /**
  * Estimated cost of an operation: every field costs 1 plus its children; a field returning a list
  * multiplies its children by what it can return: a connection by `first`, `series` by its bucket
- * count, `Vehicle.signals` by its `codes` (else SIGNALS_PER_VEHICLE), any other list of objects by
+ * count, `Vehicle.signals` by its `codes` (each as its LIST_SIZE extension says), any other list of objects by
  * ASSUMED_LIST_SIZE. So nesting pages inside pages grows the cost the way it grows the work. A
  * fragment is costed once and remembered (its cost does not depend on where it is spread), so the
  * walk is linear in the document. Fields skipped by `@skip`/`@include` cost nothing.
@@ -191,7 +177,7 @@ export function operationCost(
     const type = getNamedType(field.type);
     const children = isCompositeType(type) ? selectionCost(node.selectionSet, type) : 0;
     let args: Record<string, unknown> | undefined;
-    const size = listSize(parent, field, () => (args ??= getArgumentValues(field, node, variableValues)));
+    const size = listSize(field, () => (args ??= getArgumentValues(field, node, variableValues)));
     return Math.min(1 + (size ?? 1) * children, COST_CEILING);
   };
 

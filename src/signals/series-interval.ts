@@ -1,3 +1,6 @@
+/** Most buckets one `series` may return. */
+export const MAX_SERIES_BUCKETS = 1000;
+
 /** Widest bucket: 100 years of days, far inside PostgreSQL's interval range (an error beyond it). */
 export const MAX_INTERVAL_SECONDS = 36_525 * 86_400;
 
@@ -20,4 +23,14 @@ export function parseIntervalSeconds(text: string): number | undefined {
 /** How many buckets of `intervalSeconds` cover [from, to): the last one may reach past `to`. */
 export function bucketCount(from: Date, to: Date, intervalSeconds: number): number {
   return Math.ceil((to.getTime() - from.getTime()) / (intervalSeconds * 1000));
+}
+
+/** The buckets a `series` call returns, for the cost limit; the most allowed when its arguments cannot tell (it is then refused anyway). */
+export function seriesSize(args: Record<string, unknown>): number {
+  const { from, to, interval } = args;
+  const seconds = typeof interval === "string" ? parseIntervalSeconds(interval) : undefined;
+  const end = to instanceof Date ? to : new Date();
+  if (!(from instanceof Date) || seconds === undefined) return MAX_SERIES_BUCKETS;
+  const buckets = bucketCount(from, end, seconds);
+  return Number.isFinite(buckets) ? Math.min(Math.max(buckets, 0), MAX_SERIES_BUCKETS) : MAX_SERIES_BUCKETS;
 }

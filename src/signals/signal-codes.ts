@@ -1,6 +1,6 @@
 import { badUserInput } from "../graphql/errors";
 
-/** Most signal codes one `codes` argument may list: Smartcar has about a hundred. */
+/** Most signal codes one `codes` argument may list, and the most signals a vehicle is assumed to have: Smartcar defines 93. */
 export const MAX_CODES = 100;
 
 /**
@@ -11,4 +11,10 @@ export function checkCodes(codes: readonly string[] | null | undefined): readonl
   if (codes === null || codes === undefined) return undefined;
   if (codes.length > MAX_CODES) throw badUserInput(`codes may list at most ${MAX_CODES} signal codes`, "codes");
   return codes;
+}
+
+/** The signals a `signals(codes)` call returns, for the cost limit: its codes, else every signal a vehicle can have. */
+export function signalsSize(args: Record<string, unknown>): number {
+  const { codes } = args;
+  return Array.isArray(codes) ? Math.min(codes.length, MAX_CODES) : MAX_CODES;
 }

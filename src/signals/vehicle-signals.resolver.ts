@@ -1,7 +1,8 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Resolver, Root } from "type-graphql";
+import { Arg, Args, ArgsType, Ctx, Extensions, Field, FieldResolver, Resolver, Root } from "type-graphql";
 import type { Context } from "../graphql/context";
+import { LIST_SIZE } from "../graphql/query-limits";
 import { Vehicle } from "../vehicles/vehicle.entity";
-import { checkCodes } from "./signal-codes";
+import { checkCodes, signalsSize } from "./signal-codes";
 import { SignalError } from "./signal-error.entity";
 import { Signal } from "./signal.entity";
 import { signalsOf } from "./signal.loaders";
@@ -26,6 +27,7 @@ class VehicleSignalsArgs {
 @Resolver(() => Vehicle)
 export class VehicleSignalsResolver {
   @FieldResolver(() => [Signal], { description: "Latest good value of each signal (or, with asOf, the value at that instant)" })
+  @Extensions({ [LIST_SIZE]: signalsSize })
   async signals(
     @Root() vehicle: Vehicle,
     @Args(() => VehicleSignalsArgs, { validate: false }) { codes, asOf }: VehicleSignalsArgs,

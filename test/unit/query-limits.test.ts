@@ -1,6 +1,7 @@
 import { parse, type OperationDefinitionNode } from "graphql";
 import { buildAppSchema } from "../../src/api/schema";
-import { checkOperationLimits, MAX_COST, MAX_DEPTH, operationCost, operationDepth, SIGNALS_PER_VEHICLE } from "../../src/graphql/query-limits";
+import { checkOperationLimits, MAX_COST, MAX_DEPTH, operationCost, operationDepth } from "../../src/graphql/query-limits";
+import { MAX_CODES as SIGNALS_PER_VEHICLE } from "../../src/signals/signal-codes";
 
 const depth = (query: string) => {
   const document = parse(query);

@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from "express";
 import { AppError } from "../errors";
 import { graphqlErrorOf } from "../graphql/errors";
-import type { TokenVerifier, Viewer } from "./viewer";
+import type { TokenVerifier, Viewer } from "../auth/viewer";
 
 interface Authentication {
   readonly viewer?: Viewer;

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from "express";
 import { rateLimit } from "express-rate-limit";
-import { verifiedViewerOf } from "../auth/authenticate";
+import { verifiedViewerOf } from "./authenticate";
 
 /** Requests per minute on `/graphql`; 0 turns a limit off. */
 export interface GraphQLRateLimits {
