@@ -20,6 +20,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import type { TokenVerifier, Viewer } from "../auth/viewer";
 import { AppError } from "../errors";
 import { createFormatError } from "../graphql/format-error";
+import { checkDocumentSource } from "../graphql/document-limits";
 import { checkOperationLimits } from "../graphql/query-limits";
 import type { Logger } from "../logger";
 import type { Hub } from "../changes/hub";
@@ -207,6 +208,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       },
       // The same depth and cost limits as over HTTP, checked before anything runs.
       onSubscribe: (ctx, id, payload) => {
+        // Bounded before parsing, as over HTTP: the parser recurses, and a deep enough document overflows its stack.
+        const unparsable = checkDocumentSource(payload.query);
+        if (unparsable) return [unparsable];
         let document: DocumentNode;
         try {
           document = parse(payload.query);

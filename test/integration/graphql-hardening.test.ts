@@ -88,6 +88,16 @@ describe("GraphQL hardening (issue 8)", () => {
       expect(result.errors?.[0].extensions?.code).toBe("QUERY_TOO_DEEP");
     });
 
+    it("applies over WebSocket too: refused with QUERY_TOO_DEEP, and the socket stays open", async () => {
+      const live = connectLive(t.wsUrl, { token: admin });
+      const nested = `subscription { ${"signalUpdated { ".repeat(3_000)}code${" }".repeat(3_000)} }`;
+      const refused = await (await live.subscribe(nested)).receive();
+      expect(refused).toMatchObject({ kind: "error", errors: [{ extensions: { code: "QUERY_TOO_DEEP" } }] });
+      // The same socket still serves: a small refused document proves it answered after the big one.
+      const next = await (await live.subscribe(fragmentBomb())).receive();
+      expect(next).toMatchObject({ kind: "error", errors: [{ extensions: { code: "QUERY_TOO_COMPLEX" } }] });
+    });
+
     it("applies to GET too", async () => {
       const query = `{ ${"vehicle(id: \"x\") { ".repeat(100)}id${" }".repeat(100)} }`;
       const response = await fetch(`${t.url}/graphql?query=${encodeURIComponent(query)}`, { headers: { authorization: `Bearer ${user}`, "apollo-require-preflight": "1" } });
