@@ -38,7 +38,7 @@ exitOnError(async () => {
   const b = results.get(bare.name)!;
   const rss = (server: typeof fleetgraph) => `peak RSS ${server.peakRssMiB() ?? "?"} MiB`;
   report("ingest", `${LOAD.clients} clients, ${LOAD.rounds}x${LOAD.seconds} s, ${VEHICLES} vehicles`, [
-    { measured: `${fleetgraph.name}, deliveries`, ...f, ratio: `${ratio(f.perSecond, b.perSecond)} bare`, notes: `${f.failures} failed; ${rss(fleetgraph)}` },
+    { measured: `${fleetgraph.name}, deliveries`, ...f, ratio: `${ratio(f.perSecond, b.perSecond)} bare${EMBEDDED ? " (on PostgreSQL)" : ""}`, notes: `${f.failures} failed; ${rss(fleetgraph)}` },
     { measured: "bare receiver, deliveries", ...b, notes: `${b.failures} failed; ${rss(bare)}` },
   ]);
 });

@@ -106,6 +106,8 @@ export async function startServer(
     if (child.exitCode !== null) throw new Error(`${name} exited early:\n${output}`);
     const url = await readyUrl(output);
     if (url) {
+      // The load stays on this machine's loopback, whatever a server was told.
+      if (new URL(url).hostname !== "127.0.0.1") throw new Error(`${name} listens on ${url}, not 127.0.0.1`);
       const status = `/proc/${child.pid}/status`;
       const peakRssMiB = () => {
         try {
