@@ -1,119 +1,142 @@
 /**
- * GraphQL read throughput: concurrent clients querying a real fleetgraph process (its own child
- * process, so clients and server don't share an event loop) loaded with VEHICLES × 10 signals
- * through the real ingestion endpoint.
+ * Reads, fleetgraph against the bare reader (bench/bare.ts) and PostGraphile 4 over the same
+ * tables in the same run: VEHICLES vehicles × 10 signals loaded once through fleetgraph's webhook,
+ * then the same load alternately against each (medians of the rounds):
  *
- *   npm run bench:graphql                                  # 50 clients, 15 s per query, 1,000 vehicles
- *   CLIENTS=50 SECONDS=15 VEHICLES=1000 npm run bench:graphql
+ *   one vehicle's signals   fleetgraph `vehicle(id) { signals { code value } }` (admin JWT on every
+ *                           request), bare `GET /vehicles/:id` (one primary-key SELECT), PostGraphile
+ *                           `vehicleById(id) { signalsByVehicleId { nodes { code value } } }`
+ *   100-vehicle page        fleetgraph `vehicles(first: 100)` with each one's signals, PostGraphile
+ *                           `allVehicles(first: 100)` with `signalsByVehicleId` (both by id)
  *
- * Against DATABASE_URL (default: the local PostgreSQL); creates a scratch database, drops it afterwards.
- * Requests carry an admin JWT, so token verification is part of every measured request.
+ *   npm run bench:query                        # 50 clients, 3 rounds of 10 s, 500 vehicles
+ *   BENCH_CLIENTS=50 BENCH_SECONDS=10 BENCH_ROUNDS=3 VEHICLES=500 npm run bench:query
+ *   BENCH_SMOKE=1 npm run bench:query          # seconds, for CI; appends nothing
+ *
+ * PostGraphile runs as its CLI does (`postgraphile -c <url> -s public --disable-query-log`), without
+ * auth. Scratch database and servers are dropped and stopped afterwards, even on failure.
  */
-import "reflect-metadata";
-import { listeningUrl, runMain } from "../test/helpers/main-process";
 import {
   adminJwt,
+  compare,
   exitOnError,
-  JWT_SECRET,
+  graphql,
+  knob,
+  LOAD,
   loops,
-  MANAGEMENT_TOKEN,
-  measure,
   postDelivery,
+  ratio,
+  report,
   round,
   scratchDatabase,
+  startBare,
+  startFleetgraph,
+  startPostGraphile,
   vehicleStateBody,
 } from "./support";
 
-const CLIENTS = Number(process.env.CLIENTS ?? 50);
-const SECONDS = Number(process.env.SECONDS ?? 15);
-const VEHICLES = Number(process.env.VEHICLES ?? 1000);
+const VEHICLES = knob("VEHICLES", 500, 20);
 const SIGNALS = 10;
+const PAGE = Math.min(100, VEHICLES);
 const CODES = Array.from({ length: SIGNALS }, (_, i) => `benchgroup-signal${i}`);
 
 const vehicleId = (index: number) => `bench-vehicle-${String(index).padStart(5, "0")}`;
+const randomVehicle = () => vehicleId(Math.floor(Math.random() * VEHICLES));
 
-interface Scenario {
-  name: string;
-  query: string;
-  variables: () => Record<string, unknown>;
+/** Times `ask` and checks it got `expected` items back, so a broken answer cannot pass as fast. */
+async function timed(ask: () => Promise<number>, expected: number): Promise<number> {
+  const started = performance.now();
+  const count = await ask();
+  if (count !== expected) throw new Error(`expected ${expected} items, got ${count}`);
+  return performance.now() - started;
 }
+
+type Nodes<T> = { nodes: T[] };
+type Signals = Array<{ code: string; value: number }>;
 
 exitOnError(async () => {
   const database = await scratchDatabase();
-  const server = runMain({
-    DATABASE_URL: database.url,
-    PORT: "0",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "info", // listeningUrl waits for the info line "fleetgraph listening"
-    SMARTCAR_MANAGEMENT_TOKEN: MANAGEMENT_TOKEN,
-    JWT_SECRET,
-    // One token from one address at thousands of requests a second: the rate limits would measure themselves.
-    GRAPHQL_RATE_LIMIT: "0",
-    GRAPHQL_IP_RATE_LIMIT: "0",
+  const fleetgraph = await startFleetgraph(database.url);
+  const jwt = await adminJwt();
+
+  // Load: every vehicle once, through the real endpoint, before the others read the same tables.
+  const loadStarted = performance.now();
+  let next = 0;
+  await loops(50, async () => {
+    const index = next++;
+    if (index >= VEHICLES) return false;
+    const signals = CODES.map((code) => ({ code, value: Math.round(Math.random() * 1000) / 10 }));
+    await postDelivery(fleetgraph.url, vehicleStateBody(vehicleId(index), `user-${index % 50}`, signals, Date.parse("2026-01-01T00:00:00Z") + index));
+    return true;
   });
-  try {
-    const base = await listeningUrl(server);
-    const jwt = await adminJwt();
+  const loadSeconds = round((performance.now() - loadStarted) / 1000);
+  const [bare, postgraphile] = await Promise.all([startBare(database.url), startPostGraphile(database.url)]);
 
-    // Load: every vehicle once, through the real endpoint.
-    const loadStarted = performance.now();
-    let nextVehicle = 0;
-    await loops(50, async () => {
-      const index = nextVehicle++;
-      if (index >= VEHICLES) return false;
-      const signals = CODES.map((code) => ({ code, value: Math.round(Math.random() * 1000) / 10 }));
-      await postDelivery(base, vehicleStateBody(vehicleId(index), `user-${index % 50}`, signals, Date.parse("2026-01-01T00:00:00Z") + index));
-      return true;
-    });
-    const loadSeconds = (performance.now() - loadStarted) / 1000;
+  const one = await compare([
+    {
+      name: fleetgraph.name,
+      request: () =>
+        timed(async () => {
+          const query = "query($id: ID!) { vehicle(id: $id) { signals { code value } } }";
+          const data = (await graphql(fleetgraph.url, query, { id: randomVehicle() }, jwt)) as { vehicle: { signals: Signals } };
+          return data.vehicle.signals.length;
+        }, SIGNALS),
+    },
+    {
+      name: bare.name,
+      request: () =>
+        timed(async () => {
+          const response = await fetch(`${bare.url}/vehicles/${randomVehicle()}`);
+          const body = (await response.json()) as { vehicle: { signals: Signals } };
+          if (response.status !== 200) throw new Error(`HTTP ${response.status} ${JSON.stringify(body)}`);
+          return body.vehicle.signals.length;
+        }, SIGNALS),
+    },
+    {
+      name: postgraphile.name,
+      request: () =>
+        timed(async () => {
+          const query = "query($id: String!) { vehicleById(id: $id) { signalsByVehicleId { nodes { code value } } } }";
+          const data = (await graphql(postgraphile.url, query, { id: randomVehicle() })) as { vehicleById: { signalsByVehicleId: Nodes<unknown> } };
+          return data.vehicleById.signalsByVehicleId.nodes.length;
+        }, SIGNALS),
+    },
+  ]);
 
-    const scenarios: Scenario[] = [
-      {
-        name: "vehicle(id) { signals { code value } }",
-        query: `query($id: ID!) { vehicle(id: $id) { signals { code value } } }`,
-        variables: () => ({ id: vehicleId(Math.floor(Math.random() * VEHICLES)) }),
-      },
-      {
-        name: "vehicles(first: 100) { edges { node { id signals { code value } } } }",
-        query: `query($after: String) { vehicles(first: 100, after: $after) { edges { node { id signals { code value } } } pageInfo { endCursor } } }`,
-        // Always the first page: the same work per request, comparable across runs.
-        variables: () => ({ after: null }),
-      },
-    ];
+  const page = await compare([
+    {
+      name: fleetgraph.name,
+      request: () =>
+        timed(async () => {
+          const query = `{ vehicles(first: ${PAGE}) { edges { node { id signals { code value } } } } }`;
+          const data = (await graphql(fleetgraph.url, query, undefined, jwt)) as { vehicles: { edges: Array<{ node: { signals: Signals } }> } };
+          return data.vehicles.edges.reduce((sum, edge) => sum + edge.node.signals.length, 0);
+        }, PAGE * SIGNALS),
+    },
+    {
+      name: postgraphile.name,
+      request: () =>
+        timed(async () => {
+          const query = `{ allVehicles(first: ${PAGE}, orderBy: PRIMARY_KEY_ASC) { nodes { id signalsByVehicleId { nodes { code value } } } } }`;
+          const data = (await graphql(postgraphile.url, query)) as { allVehicles: Nodes<{ signalsByVehicleId: Nodes<unknown> }> };
+          return data.allVehicles.nodes.reduce((sum, node) => sum + node.signalsByVehicleId.nodes.length, 0);
+        }, PAGE * SIGNALS),
+    },
+  ]);
 
-    const results = [];
-    for (const scenario of scenarios) {
-      const ask = async (): Promise<number> => {
-        const started = performance.now();
-        const response = await fetch(`${base}/graphql`, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${jwt}` },
-          body: JSON.stringify({ query: scenario.query, variables: scenario.variables() }),
-        });
-        const body = (await response.json()) as { errors?: unknown; data?: unknown };
-        if (response.status !== 200 || body.errors || !body.data) throw new Error(`HTTP ${response.status} ${JSON.stringify(body.errors)}`);
-        return performance.now() - started;
-      };
-      // Warm-up: connections, JIT, plan caches.
-      for (let i = 0; i < 50; i++) await ask();
-
-      const m = await measure(CLIENTS, SECONDS, ask);
-      results.push({
-        query: scenario.name,
-        clients: CLIENTS,
-        seconds: m.seconds,
-        requests: m.requests,
-        failures: m.failures,
-        queriesPerSecond: m.perSecond,
-        p50ms: m.p50ms,
-        p99ms: m.p99ms,
-      });
-    }
-    const summary = { vehicles: VEHICLES, signalsPerVehicle: SIGNALS, loadSeconds: round(loadSeconds), results };
-    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  } finally {
-    server.child.kill("SIGTERM");
-    await server.exited;
-    await database.drop();
-  }
+  const [f, b, p] = [fleetgraph, bare, postgraphile].map((server) => one.get(server.name)!);
+  const [fp, pp] = [fleetgraph, postgraphile].map((server) => page.get(server.name)!);
+  const failed = (m: { failures: number }) => `${m.failures} failed`;
+  report("query", `${LOAD.clients} clients, ${LOAD.rounds}x${LOAD.seconds} s, ${VEHICLES} vehicles x ${SIGNALS} signals (loaded in ${loadSeconds} s)`, [
+    {
+      measured: "fleetgraph, `vehicle(id) { signals { code value } }`",
+      ...f,
+      ratio: `${ratio(f.perSecond, p.perSecond)} PostGraphile, ${ratio(f.perSecond, b.perSecond)} bare`,
+      notes: `${failed(f)}; admin JWT verified per request`,
+    },
+    { measured: "bare reader, `GET /vehicles/:id`", ...b, notes: failed(b) },
+    { measured: "PostGraphile, `vehicleById { signalsByVehicleId { nodes { code value } } }`", ...p, notes: `${failed(p)}; no auth` },
+    { measured: `fleetgraph, \`vehicles(first: ${PAGE})\` + signals`, ...fp, ratio: `${ratio(fp.perSecond, pp.perSecond)} PostGraphile`, notes: failed(fp) },
+    { measured: `PostGraphile, \`allVehicles(first: ${PAGE})\` + signals`, ...pp, notes: failed(pp) },
+  ]);
 });

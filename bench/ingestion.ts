@@ -1,54 +1,44 @@
 /**
- * Ingestion throughput: signed 10-signal VEHICLE_STATE deliveries POSTed by concurrent senders to a
- * real fleetgraph process (its own child process, so sender and server don't share an event loop).
+ * Ingestion, fleetgraph against the bare receiver (bench/bare.ts) in the same run: both servers in
+ * child processes over one scratch database, driven alternately by the same load (signed 10-signal
+ * VEHICLE_STATE deliveries for VEHICLES vehicles, newer each time), medians of the rounds.
  *
- *   npm run bench:ingestion                       # 50 senders, 20 s, against DATABASE_URL (or local PostgreSQL)
- *   SENDERS=50 SECONDS=20 VEHICLES=500 npm run bench:ingestion
+ *   npm run bench:ingest                       # 50 clients, 3 rounds of 10 s, 1,000 vehicles, PostgreSQL
+ *   BENCH_EMBEDDED=1 npm run bench:ingest      # fleetgraph on its embedded default (PGlite) instead
+ *   BENCH_CLIENTS=50 BENCH_SECONDS=10 BENCH_ROUNDS=3 VEHICLES=1000 npm run bench:ingest
+ *   BENCH_SMOKE=1 npm run bench:ingest         # seconds, for CI; appends nothing
  *
- * Creates a scratch database on the server, drops it afterwards.
+ * The scratch database lives on DATABASE_URL's server (default: the local PostgreSQL) and is
+ * dropped afterwards, as are the servers, even on failure.
  */
-import "reflect-metadata";
-import { listeningUrl, runMain } from "../test/helpers/main-process";
-import { exitOnError, MANAGEMENT_TOKEN, measure, postDelivery, scratchDatabase, vehicleStateBody } from "./support";
+import { compare, exitOnError, knob, LOAD, postDelivery, ratio, report, scratchDatabase, startBare, startFleetgraph, vehicleStateBody } from "./support";
 
-const SENDERS = Number(process.env.SENDERS ?? 50);
-const SECONDS = Number(process.env.SECONDS ?? 20);
-const VEHICLES = Number(process.env.VEHICLES ?? 500);
+const VEHICLES = knob("VEHICLES", 1_000, 1_000);
+const EMBEDDED = process.env.BENCH_EMBEDDED === "1";
 const CODES = Array.from({ length: 10 }, (_, i) => `benchgroup-signal${i}`);
+
+let clock = Date.parse("2026-01-01T00:00:00Z");
+
+/** One delivery to `baseUrl`; resolves with its latency in ms. */
+async function deliver(baseUrl: string): Promise<number> {
+  const vehicle = Math.floor(Math.random() * VEHICLES);
+  const signals = CODES.map((code) => ({ code, value: Math.round(Math.random() * 1000) / 10 }));
+  const body = vehicleStateBody(`bench-vehicle-${vehicle}`, `user-${vehicle % 50}`, signals, (clock += 7));
+  const started = performance.now();
+  return (await postDelivery(baseUrl, body)) - started;
+}
 
 exitOnError(async () => {
   const database = await scratchDatabase();
-  // LOG_LEVEL info: listeningUrl waits for the "fleetgraph listening" line.
-  const server = runMain({ DATABASE_URL: database.url, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", SMARTCAR_MANAGEMENT_TOKEN: MANAGEMENT_TOKEN });
-  try {
-    const base = await listeningUrl(server);
-    let clock = Date.parse("2026-01-01T00:00:00Z");
-    const send = async (): Promise<number> => {
-      const vehicle = Math.floor(Math.random() * VEHICLES);
-      const signals = CODES.map((code) => ({ code, value: Math.round(Math.random() * 1000) / 10 }));
-      const body = vehicleStateBody(`bench-vehicle-${vehicle}`, `user-${vehicle % 50}`, signals, (clock += 7));
-      const started = performance.now();
-      return (await postDelivery(base, body)) - started;
-    };
-    // Warm-up: connections, JIT, the vehicles' first rows.
-    for (let i = 0; i < 200; i++) await send();
+  const fleetgraphName = EMBEDDED ? "fleetgraph (PGlite)" : "fleetgraph";
+  const [fleetgraph, bare] = await Promise.all([startFleetgraph(EMBEDDED ? undefined : database.url, fleetgraphName), startBare(database.url)]);
+  const results = await compare([fleetgraph, bare].map((server) => ({ name: server.name, request: () => deliver(server.url) })));
 
-    const m = await measure(SENDERS, SECONDS, send);
-    const result = {
-      senders: SENDERS,
-      signalsPerDelivery: CODES.length,
-      vehicles: VEHICLES,
-      seconds: m.seconds,
-      deliveries: m.requests,
-      failures: m.failures,
-      deliveriesPerSecond: m.perSecond,
-      p50ms: m.p50ms,
-      p99ms: m.p99ms,
-    };
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  } finally {
-    server.child.kill("SIGTERM");
-    await server.exited;
-    await database.drop();
-  }
+  const f = results.get(fleetgraph.name)!;
+  const b = results.get(bare.name)!;
+  const rss = (server: typeof fleetgraph) => `peak RSS ${server.peakRssMiB() ?? "?"} MiB`;
+  report("ingest", `${LOAD.clients} clients, ${LOAD.rounds}x${LOAD.seconds} s, ${VEHICLES} vehicles`, [
+    { measured: `${fleetgraph.name}, deliveries`, ...f, ratio: `${ratio(f.perSecond, b.perSecond)} bare${EMBEDDED ? " (on PostgreSQL)" : ""}`, notes: `${f.failures} failed; ${rss(fleetgraph)}` },
+    { measured: "bare receiver, deliveries", ...b, notes: `${b.failures} failed; ${rss(bare)}` },
+  ]);
 });

@@ -1,12 +1,13 @@
 /**
- * Subscriptions, run by hand:
+ * Subscriptions:
  *   1. latency: with SUBSCRIBERS WebSocket clients (one socket and one `signalUpdated` each, all on
  *      the same vehicle, so every delivery fans out to all of them), the time from a webhook POST's
  *      200 to the event's arrival at each subscriber (p50, p99 over every arrival);
  *   2. memory: the server's RSS and heap with IDLE idle subscriptions (one socket each).
  *
- *   npm run bench:subscriptions                                  # against DATABASE_URL (or local PostgreSQL)
- *   SUBSCRIBERS=1000 POSTS=200 IDLE=10000 npm run bench:subscriptions
+ *   npm run bench:subscribe                                  # against DATABASE_URL (or local PostgreSQL)
+ *   SUBSCRIBERS=1000 POSTS=200 IDLE=10000 npm run bench:subscribe
+ *   BENCH_SMOKE=1 npm run bench:subscribe                    # seconds, for CI; appends nothing
  *
  * The server is this file in a child process (`--server`), so clients and server do not share an
  * event loop; it reports its own memory after a forced GC. Creates a scratch database, drops it after.
@@ -18,11 +19,24 @@ import { createClient, type Client as WsClient } from "graphql-ws";
 import WebSocket from "ws";
 import { createApp } from "../src/app";
 import { loadConfig } from "../src/config";
-import { adminJwt, exitOnError, JWT_SECRET, MANAGEMENT_TOKEN, percentile, postDelivery, round, scratchDatabase, vehicleStateBody } from "./support";
+import {
+  adminJwt,
+  exitOnError,
+  JWT_SECRET,
+  knob,
+  MANAGEMENT_TOKEN,
+  onCleanup,
+  percentile,
+  postDelivery,
+  report,
+  round,
+  scratchDatabase,
+  vehicleStateBody,
+} from "./support";
 
-const SUBSCRIBERS = Number(process.env.SUBSCRIBERS ?? 1_000);
-const POSTS = Number(process.env.POSTS ?? 200);
-const IDLE = Number(process.env.IDLE ?? 10_000);
+const SUBSCRIBERS = knob("SUBSCRIBERS", 1_000, 20);
+const POSTS = knob("POSTS", 200, 10);
+const IDLE = knob("IDLE", 10_000, 200);
 const CODE = "tractionbattery-stateofcharge";
 
 type ServerMessage = { url: string } | { memory: NodeJS.MemoryUsage };
@@ -32,6 +46,7 @@ async function serve(): Promise<void> {
   const app = createApp(loadConfig());
   await app.start();
   process.send?.({ url: app.url } satisfies ServerMessage);
+  process.once("disconnect", () => process.exit(0)); // the bench is gone: don't linger
   process.on("message", async (message: string) => {
     if (message === "memory") {
       // Twice: the first run may leave finalizable objects for the second.
@@ -100,6 +115,7 @@ async function main(): Promise<void> {
     env: {
       PATH: process.env.PATH ?? "",
       TS_NODE_TRANSPILE_ONLY: "true",
+      NODE_ENV: "production",
       DATABASE_URL: database.url,
       PORT: "0",
       HOST: "127.0.0.1",
@@ -109,73 +125,88 @@ async function main(): Promise<void> {
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  onCleanup(async () => {
+    if (child.connected) child.send("stop");
+    await exited;
+  });
   const clients: WsClient[] = [];
-  try {
-    const { url: base } = await ask<{ url: string }>(child, undefined, "url");
-    const wsUrl = `${base.replace(/^http/, "ws")}/graphql`;
-    const jwt = await adminJwt();
-    const vehicleId = `bench-${randomUUID()}`;
-    const post = (value: number): Promise<number> =>
-      postDelivery(base, vehicleStateBody(vehicleId, "bench-user", [{ code: CODE, value }], Date.now()));
+  onCleanup(() => Promise.all(clients.map((client) => client.dispose())).then(() => {}));
+  const started = ask<{ url: string }>(child, undefined, "url");
+  const { url: base } = await Promise.race([started, exited.then(() => Promise.reject(new Error("server exited early")))]);
+  const wsUrl = `${base.replace(/^http/, "ws")}/graphql`;
+  const jwt = await adminJwt();
+  const vehicleId = `bench-${randomUUID()}`;
+  const post = (value: number): Promise<number> =>
+    postDelivery(base, vehicleStateBody(vehicleId, "bench-user", [{ code: CODE, value }], Date.now()));
 
-    // 1. Latency with SUBSCRIBERS connected, every one getting every event.
-    const arrivals = new Map<number, number[]>();
-    let waiting: { value: number; resolve: () => void } | undefined;
-    const onEvent = (value: number) => {
-      const times = arrivals.get(value) ?? [];
-      times.push(performance.now());
-      arrivals.set(value, times);
-      if (waiting?.value === value && times.length === SUBSCRIBERS) waiting.resolve();
-    };
-    const query = `subscription { signalUpdated(vehicleId: "${vehicleId}", codes: ["${CODE}"]) { vehicleId code value body receivedAt } }`;
-    const connectStarted = performance.now();
-    clients.push(...(await connect(wsUrl, jwt, SUBSCRIBERS, query, onEvent)));
-    const connectSeconds = (performance.now() - connectStarted) / 1000;
+  // 1. Latency with SUBSCRIBERS connected, every one getting every event.
+  const arrivals = new Map<number, number[]>();
+  let waiting: { value: number; resolve: () => void } | undefined;
+  const onEvent = (value: number) => {
+    const times = arrivals.get(value) ?? [];
+    times.push(performance.now());
+    arrivals.set(value, times);
+    if (waiting?.value === value && times.length === SUBSCRIBERS) waiting.resolve();
+  };
+  const query = `subscription { signalUpdated(vehicleId: "${vehicleId}", codes: ["${CODE}"]) { vehicleId code value body receivedAt } }`;
+  const connectStarted = performance.now();
+  clients.push(...(await connect(wsUrl, jwt, SUBSCRIBERS, query, onEvent)));
+  const connectSeconds = (performance.now() - connectStarted) / 1000;
 
-    const latencies: number[] = [];
-    const warmup = 20;
-    for (let value = 0; value < warmup + POSTS; value++) {
-      const allArrived = new Promise<void>((resolve) => (waiting = { value, resolve }));
-      const ok = await post(value);
-      await allArrived;
-      if (value >= warmup) for (const at of arrivals.get(value) ?? []) latencies.push(at - ok);
-      arrivals.delete(value);
-    }
-    latencies.sort((a, b) => a - b);
-    const latency = {
-      subscribers: SUBSCRIBERS,
-      posts: POSTS,
-      arrivals: latencies.length,
-      connectSeconds: round(connectSeconds),
-      p50ms: round(percentile(latencies, 50)),
-      p99ms: round(percentile(latencies, 99)),
-      maxMs: round(latencies[latencies.length - 1]),
-    };
-    process.stdout.write(`${JSON.stringify({ latency }, null, 2)}\n`);
-    await Promise.all(clients.splice(0).map((client) => client.dispose()));
-
-    // 2. Memory with IDLE idle subscriptions (never an event: another vehicle).
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const before = await ask<{ memory: NodeJS.MemoryUsage }>(child, "memory", "memory");
-    const idleQuery = `subscription { signalUpdated(vehicleId: "idle-${randomUUID()}") { value } }`;
-    clients.push(...(await connect(wsUrl, jwt, IDLE, idleQuery, () => {})));
-    const after = await ask<{ memory: NodeJS.MemoryUsage }>(child, "memory", "memory");
-    const memory = {
-      idleSubscriptions: IDLE,
-      rssMiB: { before: mib(before.memory.rss), after: mib(after.memory.rss) },
-      heapUsedMiB: { before: mib(before.memory.heapUsed), after: mib(after.memory.heapUsed) },
-      perSubscriptionKiB: {
-        rss: round((after.memory.rss - before.memory.rss) / IDLE / 1024),
-        heapUsed: round((after.memory.heapUsed - before.memory.heapUsed) / IDLE / 1024),
-      },
-    };
-    process.stdout.write(`${JSON.stringify({ memory }, null, 2)}\n`);
-  } finally {
-    await Promise.all(clients.map((client) => client.dispose()));
-    child.send("stop");
-    await new Promise((resolve) => child.once("exit", resolve));
-    await database.drop();
+  const latencies: number[] = [];
+  const warmup = 20;
+  for (let value = 0; value < warmup + POSTS; value++) {
+    const allArrived = new Promise<void>((resolve) => (waiting = { value, resolve }));
+    const ok = await post(value);
+    await allArrived;
+    if (value >= warmup) for (const at of arrivals.get(value) ?? []) latencies.push(at - ok);
+    arrivals.delete(value);
   }
+  latencies.sort((a, b) => a - b);
+  const latency = {
+    subscribers: SUBSCRIBERS,
+    posts: POSTS,
+    arrivals: latencies.length,
+    connectSeconds: round(connectSeconds),
+    p50ms: round(percentile(latencies, 50)),
+    p99ms: round(percentile(latencies, 99)),
+    maxMs: round(latencies[latencies.length - 1]),
+  };
+  process.stdout.write(`${JSON.stringify({ latency }, null, 2)}\n`);
+  await Promise.all(clients.splice(0).map((client) => client.dispose()));
+
+  // 2. Memory with IDLE idle subscriptions (never an event: another vehicle).
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const before = await ask<{ memory: NodeJS.MemoryUsage }>(child, "memory", "memory");
+  const idleQuery = `subscription { signalUpdated(vehicleId: "idle-${randomUUID()}") { value } }`;
+  clients.push(...(await connect(wsUrl, jwt, IDLE, idleQuery, () => {})));
+  const after = await ask<{ memory: NodeJS.MemoryUsage }>(child, "memory", "memory");
+  const memory = {
+    idleSubscriptions: IDLE,
+    rssMiB: { before: mib(before.memory.rss), after: mib(after.memory.rss) },
+    heapUsedMiB: { before: mib(before.memory.heapUsed), after: mib(after.memory.heapUsed) },
+    perSubscriptionKiB: {
+      rss: round((after.memory.rss - before.memory.rss) / IDLE / 1024),
+      heapUsed: round((after.memory.heapUsed - before.memory.heapUsed) / IDLE / 1024),
+    },
+  };
+  process.stdout.write(`${JSON.stringify({ memory }, null, 2)}\n`);
+
+  report("subscribe", `${SUBSCRIBERS} subscribers, ${POSTS} posts, ${IDLE} idle`, [
+    { measured: `fan-out to ${SUBSCRIBERS} subscribers of one vehicle, POST's 200 to arrival`, p50ms: latency.p50ms, p99ms: latency.p99ms, notes: `max ${latency.maxMs} ms` },
+    {
+      measured: `${IDLE} idle subscriptions, server memory`,
+      notes: `RSS ${memory.rssMiB.before} -> ${memory.rssMiB.after} MiB, heap ${memory.heapUsedMiB.before} -> ${memory.heapUsedMiB.after} MiB, ${memory.perSubscriptionKiB.heapUsed} KiB heap each`,
+    },
+  ]);
 }
 
-exitOnError(process.argv.includes("--server") ? serve : main);
+if (process.argv.includes("--server")) {
+  serve().catch((error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  });
+} else {
+  exitOnError(main);
+}

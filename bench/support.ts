@@ -1,8 +1,50 @@
-/** What every benchmark needs: a scratch database, signed deliveries, an admin token, percentiles. */
+/**
+ * What every benchmark needs: knobs, a scratch database, servers in child processes, signed
+ * deliveries, an admin token, one load generator (`measure`, `compare`), percentiles, RESULTS.md.
+ */
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
 import { SignJWT } from "jose";
 import { Client } from "pg";
 import { hmacHex } from "../src/webhooks/signature";
+
+const ROOT = path.join(__dirname, "..");
+
+/** `BENCH_SMOKE=1`: a few seconds, few clients, nothing appended to RESULTS.md (CI runs this). */
+export const SMOKE = process.env.BENCH_SMOKE === "1";
+
+/** A positive number from the environment, else the smoke or the full default. */
+export function knob(name: string, full: number, smoke: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return SMOKE ? smoke : full;
+  const value = Number(raw);
+  if (!(value > 0)) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+/** Shared by every bench: concurrent clients, seconds per measurement, alternating rounds. */
+export const LOAD = {
+  clients: knob("BENCH_CLIENTS", 50, 4),
+  seconds: knob("BENCH_SECONDS", 10, 2),
+  warmupSeconds: knob("BENCH_WARMUP_SECONDS", 3, 0.5),
+  rounds: knob("BENCH_ROUNDS", 3, 1),
+};
+
+// Everything a bench started, undone newest first when it ends, fails or is interrupted.
+const cleanups: Array<() => Promise<void>> = [];
+export function onCleanup(cleanup: () => Promise<void>): void {
+  cleanups.push(cleanup);
+}
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) {
+    await cleanups
+      .pop()!()
+      .catch((error: unknown) => process.stderr.write(`cleanup: ${String(error)}\n`));
+  }
+}
 
 export const MANAGEMENT_TOKEN = "bench-management-token";
 export const JWT_SECRET = "bench-jwt-secret-that-is-at-least-32-bytes";
@@ -13,13 +55,148 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-/** A new database on the server of DATABASE_URL (default: the local PostgreSQL). */
+/** A new database on the server of DATABASE_URL (default: the local PostgreSQL), dropped at cleanup. */
 export async function scratchDatabase(): Promise<ScratchDatabase> {
   const name = `fg_bench_${randomBytes(4).toString("hex")}`;
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  let dropped: Promise<void> | undefined;
+  const drop = () => (dropped ??= admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  onCleanup(drop);
+  return { url: url.toString(), drop };
+}
+
+export interface Server {
+  readonly name: string;
+  readonly url: string;
+  /** Peak resident memory so far (Linux: VmHWM), in MiB; undefined elsewhere. */
+  peakRssMiB(): number | undefined;
+}
+
+/**
+ * Spawns a server (`args` run by node) with only `env` (plus PATH) and NODE_ENV=production, waits
+ * until `readyUrl` finds its URL in the output, and stops it at cleanup.
+ */
+export async function startServer(
+  name: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  readyUrl: (output: string) => string | Promise<string | undefined> | undefined,
+  timeoutMs = 60_000,
+): Promise<Server> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", TS_NODE_TRANSPILE_ONLY: "true", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  onCleanup(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(killer);
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited early:\n${output}`);
+    const url = await readyUrl(output);
+    if (url) {
+      // The load stays on this machine's loopback, whatever a server was told.
+      if (new URL(url).hostname !== "127.0.0.1") throw new Error(`${name} listens on ${url}, not 127.0.0.1`);
+      const status = `/proc/${child.pid}/status`;
+      const peakRssMiB = () => {
+        try {
+          return round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(status, "utf8"))?.[1]) / 1024);
+        } catch {
+          return undefined;
+        }
+      };
+      return { name, url, peakRssMiB };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${name} did not start within ${timeoutMs} ms:\n${output}`);
+}
+
+/**
+ * The real service (`src/main.ts`, transpile-only, as `npm run dev` runs it) on 127.0.0.1, port 0.
+ * Without `databaseUrl` it runs its embedded default (PGlite) in a temporary DATA_DIR.
+ */
+export function startFleetgraph(databaseUrl: string | undefined, name = "fleetgraph"): Promise<Server> {
+  const env: Record<string, string> = {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "info", // the "fleetgraph listening" line carries the URL
+    SMARTCAR_MANAGEMENT_TOKEN: MANAGEMENT_TOKEN,
+    JWT_SECRET,
+    // One token from one address at thousands of requests a second: the rate limits would measure themselves.
+    GRAPHQL_RATE_LIMIT: "0",
+    GRAPHQL_IP_RATE_LIMIT: "0",
+  };
+  if (databaseUrl) {
+    env.DATABASE_URL = databaseUrl;
+  } else {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "fg-bench-"));
+    onCleanup(async () => rmSync(dataDir, { recursive: true, force: true }));
+    env.DATA_DIR = dataDir;
+  }
+  return startServer(name, ["-r", "ts-node/register", "src/main.ts"], env, (output) => {
+    const line = output.split("\n").find((l) => l.includes('"fleetgraph listening"'));
+    return line && (JSON.parse(line) as { url: string }).url;
+  });
+}
+
+/** The hand-written baselines of bench/bare.ts (receiver and reader) over `databaseUrl`. */
+export function startBare(databaseUrl: string): Promise<Server> {
+  return startServer("bare", ["-r", "ts-node/register", "bench/bare.ts"], { DATABASE_URL: databaseUrl }, (output) => {
+    return /^bare listening (\S+)$/m.exec(output)?.[1];
+  });
+}
+
+/**
+ * PostGraphile 4 (the CLI, as its users run it) over `databaseUrl`'s public schema. It has an
+ * install of its own in bench/postgraphile (it needs graphql 15, the service 16: in one tree its
+ * resolve-info helper gets the wrong copy and every nested connection fails), made on first use.
+ */
+export async function startPostGraphile(databaseUrl: string): Promise<Server> {
+  const prefix = path.join(__dirname, "postgraphile");
+  const cli = path.join(prefix, "node_modules", "postgraphile", "cli.js");
+  if (!existsSync(cli)) {
+    execFileSync("npm", ["ci", "--prefix", prefix, "--no-audit", "--no-fund", "--silent"], { stdio: ["ignore", "ignore", "inherit"] });
+  }
+  const port = await freePort();
+  const args = [cli, "-c", databaseUrl, "-s", "public", "--disable-query-log", "-n", "127.0.0.1", "-p", String(port)];
+  const url = `http://127.0.0.1:${port}`;
+  return startServer("PostGraphile", args, {}, async () => {
+    const answer = await graphql(url, "{ __typename }").catch(() => undefined);
+    return answer ? url : undefined;
+  });
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** POSTs a GraphQL query; resolves with `data`, rejects on any HTTP or GraphQL error. */
+export async function graphql(baseUrl: string, query: string, variables?: object, jwt?: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(jwt ? { authorization: `Bearer ${jwt}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { errors?: unknown; data?: Record<string, unknown> };
+  if (response.status !== 200 || body.errors || !body.data) throw new Error(`HTTP ${response.status} ${JSON.stringify(body.errors)}`);
+  return body.data;
 }
 
 async function admin(sql: string): Promise<void> {
@@ -72,6 +249,7 @@ export async function postDelivery(baseUrl: string, body: string): Promise<numbe
   return answeredAt;
 }
 
+/** An admin API token; it always carries `exp` (the service refuses tokens without one). */
 export function adminJwt(expiresIn = "2h"): Promise<string> {
   return new SignJWT({ role: "admin" })
     .setProtectedHeader({ alg: "HS256" })
@@ -97,19 +275,23 @@ export interface Measurement {
   readonly perSecond: number;
   readonly p50ms: number;
   readonly p99ms: number;
+  /** The first failure's message, if any. */
+  readonly error?: string;
 }
 
 /** Runs `request` (resolving with its latency in ms) in `concurrency` loops for `seconds`. */
 export async function measure(concurrency: number, seconds: number, request: () => Promise<number>): Promise<Measurement> {
   const latencies: number[] = [];
   let failures = 0;
+  let error: string | undefined;
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await loops(concurrency, async () => {
     try {
       latencies.push(await request());
-    } catch {
+    } catch (failure) {
       failures++;
+      error ??= String(failure);
     }
     return performance.now() < deadline;
   });
@@ -122,7 +304,46 @@ export async function measure(concurrency: number, seconds: number, request: () 
     perSecond: Math.round(latencies.length / elapsed),
     p50ms: round(percentile(latencies, 50)),
     p99ms: round(percentile(latencies, 99)),
+    error,
   };
+}
+
+/** One contender of a comparison: `request` sends one request and resolves with its latency in ms. */
+export interface Target {
+  readonly name: string;
+  readonly request: () => Promise<number>;
+}
+
+/**
+ * The same load against each target: a warm-up each, then `LOAD.rounds` rounds, the order
+ * alternating so neither side always runs first on a machine whose load drifts. Returns the
+ * median of each figure over the rounds, per target. Fails in smoke mode on any failed request.
+ */
+export async function compare(targets: readonly Target[]): Promise<Map<string, Measurement>> {
+  const runs = new Map<string, Measurement[]>(targets.map((target) => [target.name, []]));
+  for (const target of targets) await measure(LOAD.clients, LOAD.warmupSeconds, target.request);
+  for (let round = 0; round < LOAD.rounds; round++) {
+    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
+      const m = await measure(LOAD.clients, LOAD.seconds, target.request);
+      process.stderr.write(`round ${round + 1} ${target.name}: ${m.perSecond}/s p50 ${m.p50ms} ms p99 ${m.p99ms} ms, ${m.failures} failed\n`);
+      if (m.error && (SMOKE || m.requests === 0)) throw new Error(`${target.name}: ${m.error}`);
+      runs.get(target.name)!.push(m);
+    }
+  }
+  const medians = new Map<string, Measurement>();
+  for (const [name, ms] of runs) {
+    const median = (figure: (m: Measurement) => number) => percentile(ms.map(figure).sort((a, b) => a - b), 50);
+    medians.set(name, {
+      seconds: median((m) => m.seconds),
+      requests: median((m) => m.requests),
+      failures: ms.reduce((sum, m) => sum + m.failures, 0),
+      perSecond: median((m) => m.perSecond),
+      p50ms: median((m) => m.p50ms),
+      p99ms: median((m) => m.p99ms),
+      error: ms.find((m) => m.error)?.error,
+    });
+  }
+  return medians;
 }
 
 export const percentile = (sorted: readonly number[], p: number): number =>
@@ -130,9 +351,72 @@ export const percentile = (sorted: readonly number[], p: number): number =>
 
 export const round = (value: number): number => Math.round(value * 10) / 10;
 
+/** `a / b` as "0.42x" for the report. */
+export const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+
+export interface ResultRow {
+  readonly measured: string;
+  readonly perSecond?: number;
+  readonly p50ms?: number;
+  readonly p99ms?: number;
+  readonly ratio?: string;
+  readonly notes?: string;
+}
+
+const RESULTS = path.join(__dirname, "RESULTS.md");
+const TABLE_HEADER = "| date (UTC) | commit | bench | measured | /s | p50 ms | p99 ms | ratio | notes |";
+
+/**
+ * Prints `rows` and, unless in smoke mode, appends them (dated, with the commit) to the table that
+ * ends bench/RESULTS.md. BENCH_NOTE adds a note to every row (for example what else ran).
+ */
+export function report(bench: string, settings: string, rows: readonly ResultRow[]): void {
+  const cell = (value: number | string | undefined) => (value === undefined ? "" : String(value));
+  const notes = [settings, `load avg ${loadavg()[0].toFixed(1)} at start`, process.env.BENCH_NOTE].filter(Boolean).join("; ");
+  const lines = rows.map((row) =>
+    [
+      new Date().toISOString().slice(0, 16).replace("T", " "),
+      commit(),
+      bench,
+      row.measured,
+      cell(row.perSecond),
+      cell(row.p50ms),
+      cell(row.p99ms),
+      cell(row.ratio),
+      [row.notes, notes].filter(Boolean).join("; "),
+    ].join(" | "),
+  );
+  process.stdout.write(`${TABLE_HEADER}\n${lines.map((line) => `| ${line} |`).join("\n")}\n`);
+  if (SMOKE) return;
+  const text = readFileSync(RESULTS, "utf8");
+  // The table must be the file's last section, else rows would land under someone else's heading.
+  const header = text.slice(text.lastIndexOf("\n## ")).includes(TABLE_HEADER)
+    ? ""
+    : `\n## Same-run comparisons\n\n${TABLE_HEADER}\n|---|---|---|---|---|---|---|---|---|\n`;
+  appendFileSync(RESULTS, header + lines.map((line) => `| ${line} |\n`).join(""));
+}
+
+/** The short commit hash, "+" when tracked files (other than RESULTS.md) differ from it. */
+function commit(): string {
+  try {
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md") !== "";
+    return git("rev-parse", "--short", "HEAD") + (dirty ? "+" : "");
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Runs a bench; on failure or interrupt too, stops its servers and drops its databases first. */
 export function exitOnError(run: () => Promise<void>): void {
-  run().catch((error: unknown) => {
-    process.stderr.write(`${String(error)}\n`);
-    process.exit(1);
-  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+  }
+  run()
+    .then(cleanUp, async (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      await cleanUp();
+      process.exit(1);
+    })
+    .then(() => process.exit(0));
 }
