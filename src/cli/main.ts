@@ -3,6 +3,8 @@
  * `fleetgraph`: the command line of the service (package `bin`). One module per subcommand; this file
  * only dispatches and turns errors into exit codes. See README, "Command line".
  */
+import fs from "node:fs";
+import path from "node:path";
 import { checkWebhookCommand } from "./check-webhook";
 import { EXIT_CONFIG, EXIT_USAGE, SetupError, UsageError, type Command, type CommandIO } from "./command";
 import { simulateCommand } from "./simulate";
@@ -49,12 +51,27 @@ export async function runCli(argv: readonly string[], io: CommandIO): Promise<nu
   }
 }
 
+/**
+ * `npx fleetgraph` runs the compiled dist/; in a checkout whose sources changed since the last build
+ * that is old code, which would be a confusing way to test a change: say so (npm start rebuilds).
+ */
+function warnIfStale(io: CommandIO): void {
+  if (!__filename.endsWith(".js")) return; // run from the sources (ts-node)
+  const root = path.join(__dirname, "..", "..", "..");
+  const freshness = path.join(root, "scripts", "build.js");
+  if (!fs.existsSync(freshness)) return; // an image or a package: no sources to compare with
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildState } = require(freshness) as typeof import("../../scripts/build");
+  if (buildState(root) === "stale") io.err("fleetgraph: dist/ is older than the sources: `npm run build` (or `npm start`) to run your changes");
+}
+
 if (require.main === module) {
   const io: CommandIO = {
     env: process.env,
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
   };
+  warnIfStale(io);
   void runCli(process.argv.slice(2), io).then((code) => {
     // End naturally so stdout drains; a leftover keep-alive socket must not hold the process, though.
     process.exitCode = code;
