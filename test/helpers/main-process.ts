@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { ensureBuilt } from "../../scripts/build";
 
 const ROOT = path.join(__dirname, "..", "..");
 
@@ -11,12 +12,16 @@ export interface MainProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `src/main.ts` as its own process, the way `npm start` runs the built service. */
+/**
+ * Runs the built service (`dist/src/main.js`) as its own process, as `npm start` does; compiles it
+ * first when the sources changed since the last build (after `npm ci` it is current).
+ */
 export function runMain(env: Record<string, string>): MainProcess {
-  const child = spawn(process.execPath, ["-r", "ts-node/register", "src/main.ts"], {
+  ensureBuilt(ROOT);
+  const child = spawn(process.execPath, ["dist/src/main.js"], {
     cwd: ROOT,
     // Only what the test gives: the service must not pick up this machine's DATABASE_URL.
-    env: { PATH: process.env.PATH ?? "", TS_NODE_TRANSPILE_ONLY: "true", ...env },
+    env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

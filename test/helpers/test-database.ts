@@ -89,3 +89,12 @@ async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): P
     await client.end();
   }
 }
+
+/**
+ * A suite that needs a PostgreSQL server (DATABASE_URL): without one it is skipped, and its name says
+ * why (`why`: what the embedded database cannot do), so a skip is never silent.
+ */
+export function describeOnPostgres(name: string, why: string, suite: () => void): void {
+  if (process.env.DATABASE_URL) describe(name, suite);
+  else describe.skip(`${name} [skipped without DATABASE_URL: ${why}]`, suite);
+}

@@ -8,7 +8,7 @@ import { listeningUrl, runMain, waitForOutput, type MainProcess } from "../helpe
 import { postDelivery, vehicleState } from "../helpers/smartcar";
 import { startTcpProxy } from "../helpers/tcp-proxy";
 import { TEST_MANAGEMENT_TOKEN } from "../helpers/test-app";
-import { createTestDatabase, type TestDatabase } from "../helpers/test-database";
+import { createTestDatabase, describeOnPostgres, type TestDatabase } from "../helpers/test-database";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -103,37 +103,34 @@ describe("the service process", () => {
     });
     afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-    it("serves from an embedded database in DATA_DIR, says so, and stops cleanly on SIGTERM", async () => {
-      const main = runMain({ DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1" });
-      running.push(main);
-      const url = await listeningUrl(main);
-      expect(main.output()).toMatch(/database: embedded PostgreSQL \(PGlite\)/);
-      expect(main.output()).toMatch(/JWT_SECRET is not set: the GraphQL API is OPEN/);
+    it("serves from an embedded database in DATA_DIR, stops cleanly, and reopens it with the data written before", async () => {
+      const first = runMain({ DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1" });
+      running.push(first);
+      let url = await listeningUrl(first);
+      expect(first.output()).toMatch(/database: embedded PostgreSQL \(PGlite\)/);
+      expect(first.output()).toMatch(/JWT_SECRET is not set: the GraphQL API is OPEN/);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
       // No SMARTCAR_MANAGEMENT_TOKEN: development accepts unsigned deliveries.
       expect((await postDelivery(url, delivery, { token: null })).body).toEqual({ status: "applied", eventId: delivery.eventId });
-      main.child.kill("SIGTERM");
-      expect(await main.exited).toBe(0);
+      first.child.kill("SIGTERM");
+      expect(await first.exited).toBe(0);
       expect(fs.readdirSync(dataDir).length).toBeGreaterThan(0);
-    });
 
-    it("reopens the same database on the next start, with the data written before", async () => {
-      const main = runMain({ DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1" });
-      running.push(main);
-      const url = await listeningUrl(main);
+      const second = runMain({ DATA_DIR: dataDir, PORT: "0", HOST: "127.0.0.1" });
+      running.push(second);
+      url = await listeningUrl(second);
       // The first start applied the migrations; a reopened database has nothing left to apply.
-      expect(main.output()).not.toMatch(/migrations applied/);
+      expect(second.output()).not.toMatch(/migrations applied/);
       expect((await postDelivery(url, delivery, { token: null })).body).toEqual({ status: "duplicate", eventId: delivery.eventId });
-      main.child.kill("SIGINT");
-      expect(await main.exited).toBe(0);
+      second.child.kill("SIGINT");
+      expect(await second.exited).toBe(0);
     });
   });
 
-  describe("against PostgreSQL", () => {
+  describeOnPostgres("against PostgreSQL", "the child reaches its database through a TCP proxy that cuts it", () => {
     let database: TestDatabase;
     beforeAll(async () => {
-      if (!process.env.DATABASE_URL) return;
       database = await createTestDatabase();
     });
     afterAll(async () => database?.drop());
@@ -145,7 +142,6 @@ describe("the service process", () => {
     });
 
     it("keeps every acknowledged delivery through a database cut longer than the retry window and a SIGKILL in the middle", async () => {
-      if (!process.env.DATABASE_URL) return; // the child needs a PostgreSQL server to reach through the proxy
       const proxy = await startTcpProxy(database.url);
       const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetgraph-spool-"));
       const env = { ...base(), DATABASE_URL: proxy.url, SPOOL_DIR: spoolDir, DATABASE_CONNECT_TIMEOUT_MS: "1000" };
@@ -199,7 +195,6 @@ describe("the service process", () => {
     });
 
     it("loses nothing acknowledged to a SIGKILL under load, and answers every request it began to read before a SIGTERM", async () => {
-      if (!process.env.DATABASE_URL) return;
       const env = { ...base(), DATABASE_URL: database.url };
       const killed = runMain(env);
       running.push(killed);

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { postDelivery, vehicleError, vehicleState } from "../helpers/smartcar";
+import { describeOnPostgres } from "../helpers/test-database";
 import { startTestApp, type TestApp } from "../helpers/test-app";
 import { connectLive, signToken, type LiveClient } from "../helpers/ws-client";
 
@@ -11,13 +12,8 @@ interface SignalEvent {
   signalUpdated: { vehicleId: string; value: number };
 }
 
-/**
- * Several instances behind a load balancer share one PostgreSQL. The embedded PGlite serves one
- * process only (its socket server does not forward NOTIFY), so these run against a real server.
- */
-const describeWithServer = process.env.DATABASE_URL ? describe : describe.skip;
-
-describeWithServer("subscriptions across app instances on one database", () => {
+/** Several instances behind a load balancer share one PostgreSQL. */
+describeOnPostgres("subscriptions across app instances on one database", "PGlite serves one process and forwards no NOTIFY", () => {
   let first: TestApp;
   let second: TestApp;
   let onFirst: LiveClient;
