@@ -17,7 +17,7 @@ import { createContext, type Context } from "./graphql/context";
 import { createFormatError } from "./graphql/format-error";
 import { queryLimitsPlugin } from "./graphql/query-limits";
 import { buildAppSchema } from "./graphql/schema";
-import { errorMiddleware } from "./http/error-middleware";
+import { errorMiddleware, notFound } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
 import type { ChangeBus } from "./subscriptions/change-bus";
@@ -153,7 +153,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         dataSource = await connectDatabase();
         const schema = await startGraphQL(dataSource);
         mountWebhooks(dataSource, await startSubscriptions(dataSource, schema));
-        expressApp.use(errorMiddleware(logger));
+        expressApp.use(notFound(), errorMiddleware(logger));
         await new Promise<void>((resolve, reject) => {
           httpServer.once("error", reject);
           httpServer.listen(config.port, config.host, () => {

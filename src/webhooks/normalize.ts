@@ -88,6 +88,8 @@ function describe(error: ValidationError, parent = ""): string {
   const isIndex = /^\d+$/.test(error.property);
   const path = isIndex ? `${parent}[${error.property}]` : parent ? `${parent}.${error.property}` : error.property;
   const message = Object.values(error.constraints ?? {})[0];
+  // Absent, not merely wrong: say so, rather than whichever constraint happened to run first.
+  if (message !== undefined && error.value === undefined) return `${path} is required`;
   if (message !== undefined) {
     // class-validator words the message with the bare property; say the full path instead.
     return `${path}: ${message.replace(new RegExp(`^(each value in )?(nested property )?${error.property} `), "")}`;
