@@ -5,11 +5,11 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsNotEmpty,
   IsObject,
   IsOptional,
   IsString,
-  MaxLength,
+  Max,
+  Min,
   ValidateBy,
   ValidateIf,
   ValidateNested,
@@ -28,6 +28,37 @@ import {
  * instead of a 422 that keeps the delivery raw.
  */
 const MAX_ID_LENGTH = 200;
+
+/** PostgreSQL `integer`. */
+const INT4_MIN = -(2 ** 31);
+const INT4_MAX = 2 ** 31 - 1;
+
+/** An unpaired UTF-16 surrogate (`"\ud800"` in JSON): a paired one is a single astral code point in `u` mode. */
+export const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
+/**
+ * An identifier we store and key on exactly: a non-empty string of at most MAX_ID_LENGTH characters
+ * without unpaired surrogates. Replacing one (as we do in free text) could merge two different ids.
+ */
+function IsIdentifier(options?: ValidationOptions & { allowEmpty?: boolean }): PropertyDecorator {
+  const problem = (value: unknown): string | undefined => {
+    if (typeof value !== "string") return "must be a string";
+    if (value === "" && !options?.allowEmpty) return "must not be empty";
+    if (value.length > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters`;
+    if (UNPAIRED_SURROGATE.test(value)) return "must not contain an unpaired UTF-16 surrogate";
+    return undefined;
+  };
+  return ValidateBy(
+    {
+      name: "isIdentifier",
+      validator: {
+        validate: (value: unknown) => problem(value) === undefined,
+        defaultMessage: (args) => `${args?.property ?? "value"} ${problem(args?.value) ?? "is invalid"}`,
+      },
+    },
+    options,
+  );
+}
 
 /** Epoch milliseconds (or seconds, in one old example) as a number, or ISO-8601 text. */
 function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
@@ -69,14 +100,15 @@ export class MetaDto {
 }
 
 export class UserDto {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) id: string;
+  @IsIdentifier() id: string;
 }
 
 export class VehicleDto {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) id: string;
+  @IsIdentifier() id: string;
   @IsOptional() @IsString() make?: string;
   @IsOptional() @IsString() model?: string;
-  @IsOptional() @IsInt() year?: number;
+  /** A PostgreSQL (and GraphQL) `Int`. */
+  @IsOptional() @IsInt() @Min(INT4_MIN) @Max(INT4_MAX) year?: number;
   @IsOptional() @IsString() vin?: string;
 }
 
@@ -98,7 +130,7 @@ export class SignalMetaDto {
 }
 
 export class SignalDto {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) code: string;
+  @IsIdentifier() code: string;
   @IsOptional() @IsString() name?: string;
   @IsOptional() @IsString() group?: string;
   /** Any JSON: unknown signal bodies are stored as they came. */
@@ -112,8 +144,9 @@ export class ResolutionDto {
 }
 
 export class ErrorReportDto {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) type: string;
-  @IsOptional() @IsStringOrNull() @MaxLength(MAX_ID_LENGTH) code?: string | null;
+  @IsIdentifier() type: string;
+  /** `null` for some error types (IsOptional lets null through). */
+  @IsOptional() @IsIdentifier({ allowEmpty: true }) code?: string | null;
   /** Missing in the oldest examples: treated as ERROR. */
   @IsOptional() @IsIn(["ERROR", "RESOLVED"]) state?: "ERROR" | "RESOLVED";
   @IsOptional() @IsStringOrNull() description?: string | null;
@@ -140,13 +173,11 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export class DeliveryDto {
   /** Smartcar keeps it across retries: the idempotency key. VERIFY may come without one. */
   @ValidateIf((delivery: DeliveryDto) => delivery.eventType !== "VERIFY")
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(MAX_ID_LENGTH)
+  @IsIdentifier()
   eventId: string;
 
   @IsIn(EVENT_TYPES) eventType: EventType;
-  @IsOptional() @IsString() @MaxLength(MAX_ID_LENGTH) vehicleId?: string;
+  @IsOptional() @IsIdentifier() vehicleId?: string;
 
   @ValidateIf((delivery: DeliveryDto) => delivery.eventType !== "VEHICLE_ERROR" || delivery.data !== undefined)
   @IsObject()

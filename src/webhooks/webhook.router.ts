@@ -62,7 +62,7 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
         if (!signed) throw invalidSignature();
         if (!(error instanceof UnprocessableEntity)) throw error;
         // Signed by Smartcar but not a shape we know: keep it so nothing is lost, then tell why.
-        await ingestion.reject(rawBody, error.message, json);
+        await ingestion.reject(rawBody, error.message, rejectionLabels(json));
         logger.warn({ reason: error.message }, "webhook delivery rejected and kept raw");
         throw error;
       }
@@ -86,6 +86,16 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
   // Smartcar only POSTs; any other method gets the contract's JSON error rather than express's HTML.
   router.all("/webhooks/smartcar", (_req, _res, next) => next(new MethodNotAllowed(["POST"])));
   return router;
+}
+
+/**
+ * The eventId and eventType a rejection is filed under, as text PostgreSQL can store: they may be the
+ * very reason for the rejection (a NUL, an unpaired surrogate), and the raw body keeps them exactly.
+ */
+function rejectionLabels(json: unknown): { eventId?: string; eventType?: string } {
+  const { eventId, eventType } = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
+  const label = (value: unknown) => (typeof value === "string" ? value.replaceAll("\u0000", "\ufffd").replace(/\p{Cs}/gu, "\ufffd").slice(0, 1000) : undefined);
+  return { eventId: label(eventId), eventType: label(eventType) };
 }
 
 function isIdentity(contentEncoding: string | undefined): boolean {
