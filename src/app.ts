@@ -19,6 +19,7 @@ import { queryLimitsPlugin } from "./graphql/query-limits";
 import { buildAppSchema } from "./graphql/schema";
 import { errorMiddleware, notFound } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
+import { securityHeaders } from "./http/security-headers";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
 import type { ChangeBus } from "./subscriptions/change-bus";
 import type { ChangePublisher } from "./subscriptions/change-events";
@@ -58,6 +59,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
 
   expressApp.disable("x-powered-by");
+  expressApp.use(securityHeaders());
   expressApp.use(healthRouter(() => dataSource));
 
   async function connectDatabase(): Promise<DataSource> {

@@ -108,3 +108,51 @@ describe("HTTP answers are the contract's JSON", () => {
     });
   });
 });
+
+describe("security headers", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ JWT_SECRET: undefined }); // the open development API, so GET /graphql answers
+  });
+
+  const expectApiHeaders = (headers: Headers) => {
+    expect(headers.get("x-content-type-options")).toBe("nosniff");
+    expect(headers.get("referrer-policy")).toBe("no-referrer");
+    expect(headers.get("x-frame-options")).toBe("DENY");
+    expect(headers.get("strict-transport-security")).toMatch(/max-age=\d+/);
+    expect(headers.get("cross-origin-resource-policy")).toBe("same-origin");
+    const csp = headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(headers.get("x-powered-by")).toBeNull();
+  };
+
+  it.each([
+    ["POST /webhooks/smartcar (applied)", () => postDelivery(t.url, vehicleState({ vehicleId: randomUUID(), signals: [signal] })).then((r) => ({ status: r.status, headers: r.headers }))],
+    ["POST /webhooks/smartcar (401)", () => postDelivery(t.url, vehicleState({ vehicleId: randomUUID(), signals: [signal] }), { token: null })],
+    ["GET /webhooks/smartcar (405)", () => fetch(`${t.url}/webhooks/smartcar`)],
+    ["GET /healthz", () => fetch(`${t.url}/healthz`)],
+    ["GET /unknown (404)", () => fetch(`${t.url}/unknown`)],
+    ["POST /graphql", () => fetch(`${t.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ __typename }" }) })],
+    ["GET /graphql as JSON", () => fetch(`${t.url}/graphql?query=${encodeURIComponent("{ __typename }")}`, { headers: { accept: "application/json", "apollo-require-preflight": "1" } })],
+  ])("on %s", async (_case, request) => {
+    const response = await request();
+    expect(response.status).toBeLessThan(500);
+    expectApiHeaders(response.headers);
+  });
+
+  it("GET /graphql in a browser still serves Apollo's landing page, under its own CSP", async () => {
+    const response = await fetch(`${t.url}/graphql`, { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await response.text();
+    // The page loads its scripts from Apollo's CDN with a nonce, under the CSP of its <meta> tag; a
+    // CSP header would be enforced as well and block it, so this page alone gets none.
+    expect(html).toMatch(/<meta http-equiv="Content-Security-Policy" content="script-src 'self' 'nonce-/);
+    expect(html).toContain("https://embeddable-sandbox.cdn.apollographql.com");
+    expect(response.headers.get("content-security-policy")).toBeNull();
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(response.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+  });
+});
