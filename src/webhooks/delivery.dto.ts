@@ -133,7 +133,7 @@ export class SignalDto {
   @IsIdentifier() code: string;
   @IsOptional() @IsString() name?: string;
   @IsOptional() @IsString() group?: string;
-  /** Any JSON: unknown signal bodies are stored as they came. */
+  /** Any JSON. Only its presence is checked here: the normaliser stores the body as parsed (see signalBodiesOf). */
   @IsOptional() body?: unknown;
   @IsOptional() @ValidateNested() @Type(() => SignalStatusDto) status?: SignalStatusDto;
   @IsOptional() @ValidateNested() @Type(() => SignalMetaDto) meta?: SignalMetaDto;

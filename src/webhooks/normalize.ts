@@ -33,17 +33,18 @@ export function normalizeDelivery(json: unknown): NormalizedDelivery {
     throw new UnprocessableEntity("body must be a JSON object");
   }
   checkStorable(json);
+  const checked = forValidation(json) as object;
   if ((json as { eventName?: unknown }).eventName !== undefined && (json as { eventType?: unknown }).eventType === undefined) {
-    const legacy = validated(LegacyVerifyDto, json, "legacy 2.0 deliveries other than VERIFY are not supported");
+    const legacy = validated(LegacyVerifyDto, checked, "legacy 2.0 deliveries other than VERIFY are not supported");
     return { kind: "VERIFY", challenge: legacy.payload.challenge };
   }
-  const delivery = validated(DeliveryDto, json);
+  const delivery = validated(DeliveryDto, checked);
   switch (delivery.eventType) {
     case "VERIFY":
       if (typeof delivery.data?.challenge !== "string") throw new UnprocessableEntity("data.challenge must be a string");
       return { kind: "VERIFY", challenge: delivery.data.challenge };
     case "VEHICLE_STATE":
-      return normalizeVehicleState(delivery);
+      return normalizeVehicleState(delivery, signalBodiesOf(json));
     case "VEHICLE_ERROR":
       return normalizeVehicleError(delivery);
   }
@@ -117,6 +118,31 @@ function wellFormedJson(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, child]) => [wellFormed(key), wellFormedJson(child)]));
 }
 
+/**
+ * Keys class-transformer must not see: it takes an object's `constructor` for the class to build (a
+ * string there was a TypeError, a 500), and would assign `__proto__` as a prototype. No DTO has such
+ * a field, so the copy that is validated leaves them out; signal bodies, which may hold anything,
+ * are taken from the parsed JSON itself (see signalBodiesOf).
+ */
+const TYPE_KEYS = new Set(["constructor", "__proto__", "prototype"]);
+
+function forValidation(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(forValidation);
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !TYPE_KEYS.has(key))
+      .map(([key, child]) => [key, forValidation(child)]),
+  );
+}
+
+/** `data.signals[i].body` as parsed, by index: what is stored, with every key it was sent with. */
+function signalBodiesOf(json: object): unknown[] {
+  const signals = (json as { data?: { signals?: unknown } }).data?.signals;
+  if (!Array.isArray(signals)) return [];
+  return signals.map((signal) => (typeof signal === "object" && signal !== null ? (signal as { body?: unknown }).body : undefined));
+}
+
 function validated<T extends object>(cls: new () => T, json: object, hint?: string): T {
   const instance = plainToInstance(cls, json);
   const errors = validateSync(instance, { forbidUnknownValues: false, stopAtFirstError: true });
@@ -142,7 +168,7 @@ function describe(error: ValidationError, parent = ""): string {
   return child ? describe(child, path) : `${path} is invalid`;
 }
 
-function normalizeVehicleState(delivery: DeliveryDto): NormalizedDelivery {
+function normalizeVehicleState(delivery: DeliveryDto, bodies: readonly unknown[]): NormalizedDelivery {
   const envelope = envelopeOf(delivery, "VEHICLE_STATE");
   const vehicle = vehicleOf(delivery.data, delivery.vehicleId);
   if (vehicle === null) throw new UnprocessableEntity("data.vehicle.id is required for VEHICLE_STATE");
@@ -153,7 +179,8 @@ function normalizeVehicleState(delivery: DeliveryDto): NormalizedDelivery {
   delivery.data.signals.forEach((signal, index) => {
     // No body (missing or null) is no value: GraphQL's `Signal.body` is `JSON!`, so a stored null would
     // fail every query of the vehicle's signals. The raw delivery keeps what was sent.
-    const failed = signal.status?.value?.toUpperCase() === "ERROR" || signal.body === undefined || signal.body === null;
+    const body = bodies[index];
+    const failed = signal.status?.value?.toUpperCase() === "ERROR" || body === undefined || body === null;
     if (failed) {
       failures.push({
         code: signal.code,
@@ -163,7 +190,7 @@ function normalizeVehicleState(delivery: DeliveryDto): NormalizedDelivery {
         errorCode: wellFormed(signal.status?.error?.code ?? null),
       });
     } else {
-      readings.push(readingOf(signal, `data.signals[${index}]`));
+      readings.push(readingOf(signal, body, `data.signals[${index}]`));
     }
   });
 
@@ -226,8 +253,8 @@ function vehicleOf(data: DataDto | undefined, topLevelVehicleId: string | undefi
   };
 }
 
-function readingOf(signal: SignalDto, path: string): SignalReadingInput {
-  const body = wellFormedJson(signal.body);
+function readingOf(signal: SignalDto, rawBody: unknown, path: string): SignalReadingInput {
+  const body = wellFormedJson(rawBody);
   const retrievedAtField = signal.meta?.retrievedAt !== undefined ? "retrievedAt" : "fetchedAt";
   return {
     code: signal.code,

@@ -163,6 +163,33 @@ describe("signed deliveries PostgreSQL cannot store as sent", () => {
   });
 });
 
+/** Counterexamples the fuzz test (webhooks-fuzz.test.ts) found, shrunk, kept as regressions. */
+describe("fuzz findings", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+
+  // class-transformer took an own `constructor` key for the class to build: a TypeError, answered 500.
+  it("a `constructor` key where a string belongs is a 422 naming the field (was 500)", async () => {
+    const delivery = withPath(vehicleState({ vehicleId: randomUUID(), signals: [signal()] }), ["data", "vehicle", "id"], { constructor: "\u0001" });
+    const result = await postDelivery(t.url, delivery);
+    expect(result.status).toBe(422);
+    expect((result.body as { error: { message: string } }).error.message).toContain("data.vehicle.id");
+  });
+
+  it("`constructor`, `__proto__` and `prototype` keys in a signal body are applied and stored as plain data (was 500)", async () => {
+    const vehicleId = randomUUID();
+    const body = JSON.parse('{"value": 1, "constructor": "x", "__proto__": {"polluted": "yes"}, "prototype": {"constructor": {}}}');
+    const raw = JSON.stringify(vehicleState({ vehicleId, signals: [{ code: "x-keys", body: "@BODY@" }] })).replace('"@BODY@"', JSON.stringify(body));
+    expect(raw).toContain('"__proto__":{"polluted":"yes"}');
+    expect(await postDelivery(t.url, raw)).toMatchObject({ status: 200, body: { status: "applied" } });
+    const [stored] = await t.app.dataSource.query<Array<{ body: string }>>("SELECT body::text FROM signals WHERE vehicle_id = $1", [vehicleId]);
+    expect(JSON.parse(stored.body)).toEqual(JSON.parse('{"value": 1, "constructor": "x", "__proto__": {"polluted": "yes"}, "prototype": {"constructor": {}}}'));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
 /** Sets `value` at `path` inside `target` (creating objects on the way) and returns `target`. */
 function withPath<T extends object>(target: T, path: ReadonlyArray<string | number>, value: unknown): T {
   let node = target as Record<string | number, unknown>;
