@@ -76,6 +76,27 @@ function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/**
+ * Checks a field only when present: unlike IsOptional, a `null` is checked too. For the lists the
+ * normaliser walks, where null would reach `forEach` (a 500) rather than be refused by name.
+ */
+function IsAbsentOr(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
+
+/** Every element an object: ValidateNested lets an array nested in the list through unchecked. */
+function EachIsObject(): PropertyDecorator {
+  const isObject = (element: unknown) => typeof element === "object" && element !== null && !Array.isArray(element);
+  return ValidateBy({
+    name: "eachIsObject",
+    validator: {
+      // Not an array at all is IsArray's to report.
+      validate: (value: unknown) => !Array.isArray(value) || value.every(isObject),
+      defaultMessage: () => "each element must be an object",
+    },
+  });
+}
+
 /** A string, or null (Smartcar sends `code: null` for some error types). */
 function IsStringOrNull(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
@@ -161,8 +182,8 @@ export class DataDto {
   @IsOptional() @IsString() challenge?: string;
   @IsOptional() @ValidateNested() @Type(() => UserDto) user?: UserDto;
   @IsOptional() @ValidateNested() @Type(() => VehicleDto) vehicle?: VehicleDto;
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => SignalDto) signals?: SignalDto[];
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ErrorReportDto) errors?: ErrorReportDto[];
+  @IsAbsentOr() @IsArray() @EachIsObject() @ValidateNested({ each: true }) @Type(() => SignalDto) signals?: SignalDto[];
+  @IsAbsentOr() @IsArray() @EachIsObject() @ValidateNested({ each: true }) @Type(() => ErrorReportDto) errors?: ErrorReportDto[];
   @IsOptional() @IsArray() triggers?: unknown[];
 }
 
@@ -186,7 +207,7 @@ export class DeliveryDto {
   data: DataDto;
 
   /** Top-level errors of the older VEHICLE_ERROR shape. */
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ErrorReportDto) errors?: ErrorReportDto[];
+  @IsAbsentOr() @IsArray() @EachIsObject() @ValidateNested({ each: true }) @Type(() => ErrorReportDto) errors?: ErrorReportDto[];
   @IsOptional() @IsArray() triggers?: unknown[];
   @IsOptional() @IsObject() @ValidateNested() @Type(() => MetaDto) meta?: MetaDto;
 }

@@ -114,11 +114,14 @@ const mutation = fc.record({
 
 function mutate(original: unknown, mutations: readonly Mutation[]): unknown {
   let root = JSON.parse(JSON.stringify(original)) as unknown;
-  for (const { kind, at, key, value } of mutations) {
+  for (const { kind, at, key, value: generated } of mutations) {
+    // A copy: fast-check reuses generated values across runs and shrinks, and later mutations edit in place.
+    const value = generated === undefined ? undefined : (JSON.parse(JSON.stringify(generated)) as unknown);
     const paths = pathsOf(root);
     const target = paths[at % paths.length];
     if (target.length === 0) {
       if (kind === "set") root = value;
+      else if (kind === "add" && Array.isArray(root)) root.push(value);
       else if (kind === "add" && typeof root === "object" && root !== null) define(root, key, value);
       continue;
     }
@@ -127,6 +130,7 @@ function mutate(original: unknown, mutations: readonly Mutation[]): unknown {
     if (kind === "set") define(parent, last, value);
     else if (kind === "delete" && Array.isArray(parent)) parent.splice(Number(last), 1);
     else if (kind === "delete") delete parent[last];
+    else if (Array.isArray(parent[last])) (parent[last] as unknown[]).push(value);
     else if (typeof parent[last] === "object" && parent[last] !== null) define(parent[last] as object, key, value);
   }
   return root;
@@ -236,14 +240,19 @@ describe("POST /webhooks/smartcar under fuzzing", () => {
       )
     )[0];
 
-  async function send(sample: DeliveryCase): Promise<void> {
+  /** The exact bytes a sample sends. */
+  function bodyOf(sample: DeliveryCase): Buffer {
     const base = JSON.parse(JSON.stringify(fixtures.find(([name]) => name === sample.fixture)![1])) as Record<string, unknown>;
     if ("eventType" in base) base.eventId = randomUUID(); // fresh, so mutants of one fixture are not duplicates
     const mutated = mutate(base, sample.mutations);
     const raw = applyRawChange(JSON.stringify(mutated) ?? "null", sample.raw);
-    const { contentType, encoding, compress, signed } = sample.headers;
-    const body =
-      compress && encoding === "gzip" ? gzipSync(raw) : compress && encoding === "deflate" ? deflateSync(raw) : compress && encoding === "br" ? brotliCompressSync(raw) : raw;
+    const { encoding, compress } = sample.headers;
+    if (!compress) return raw;
+    return encoding === "gzip" ? gzipSync(raw) : encoding === "deflate" ? deflateSync(raw) : encoding === "br" ? brotliCompressSync(raw) : raw;
+  }
+
+  async function send(sample: DeliveryCase, body: Buffer): Promise<void> {
+    const { contentType, encoding, signed } = sample.headers;
     const headers: Record<string, string> = {};
     if (contentType.value !== undefined) headers["content-type"] = contentType.value;
     if (encoding !== undefined) headers["content-encoding"] = encoding;
@@ -283,7 +292,17 @@ describe("POST /webhooks/smartcar under fuzzing", () => {
   it(`answers every mutated, re-encoded or mislabelled body within the contract (${RUNS} runs of up to ${CONCURRENCY} bodies at once)`, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(delivery, { minLength: 1, maxLength: CONCURRENCY }), async (samples) => {
-        await Promise.all(samples.map(send));
+        // Samples that send the very same bytes go one after the other: what each stored is counted by its bytes.
+        const byBody = new Map<string, Array<[DeliveryCase, Buffer]>>();
+        for (const sample of samples) {
+          const body = bodyOf(sample);
+          byBody.set(body.toString("base64"), [...(byBody.get(body.toString("base64")) ?? []), [sample, body]]);
+        }
+        await Promise.all(
+          [...byBody.values()].map(async (group) => {
+            for (const [sample, body] of group) await send(sample, body);
+          }),
+        );
       }),
       {
         numRuns: RUNS,

@@ -178,6 +178,29 @@ describe("fuzz findings", () => {
     expect((result.body as { error: { message: string } }).error.message).toContain("data.vehicle.id");
   });
 
+  // IsOptional lets null through: the normaliser then called forEach/map on null, a 500.
+  it.each([
+    ["data.signals", () => withPath(vehicleState({ vehicleId: randomUUID(), signals: [signal()] }), ["data", "signals"], null)],
+    ["errors", () => ({ eventId: randomUUID(), eventType: "VEHICLE_ERROR", errors: null, meta: { version: "4.0" } })],
+    ["data.errors", () => withPath(vehicleError({ vehicleId: randomUUID(), errors: [] }), ["data", "errors"], null)],
+  ])("%s: null is a 422 naming the field (was 500)", async (field, payload) => {
+    const result = await postDelivery(t.url, payload());
+    expect(result.status).toBe(422);
+    expect((result.body as { error: { message: string } }).error.message).toContain(field);
+  });
+
+  // ValidateNested passes an array nested in the list vacuously: a signal without a code reached
+  // signal_errors (NOT NULL violated), an error without a type reached vehicle_issues: 500.
+  it.each([
+    ["data.signals", () => withPath(vehicleState({ vehicleId: randomUUID(), signals: [signal()] }), ["data", "signals", 1], [])],
+    ["data.errors", () => withPath(vehicleError({ vehicleId: randomUUID(), errors: [{ type: "T", code: "C", state: "ERROR" }] }), ["data", "errors", 0], [[]])],
+    ["errors", () => ({ eventId: randomUUID(), eventType: "VEHICLE_ERROR", errors: [[]] })],
+  ])("%s: an array where an object belongs is a 422 naming the field (was 500)", async (field, payload) => {
+    const result = await postDelivery(t.url, payload());
+    expect(result.status).toBe(422);
+    expect((result.body as { error: { message: string } }).error.message).toContain(`${field}: each element must be an object`);
+  });
+
   it("`constructor`, `__proto__` and `prototype` keys in a signal body are applied and stored as plain data (was 500)", async () => {
     const vehicleId = randomUUID();
     const body = JSON.parse('{"value": 1, "constructor": "x", "__proto__": {"polluted": "yes"}, "prototype": {"constructor": {}}}');
