@@ -239,10 +239,11 @@ function modeOf(mode: string | undefined): DeliveryMode {
   return mode?.toUpperCase() === "TEST" ? "TEST" : "LIVE";
 }
 
-function vehicleOf(data: DataDto | undefined, topLevelVehicleId: string | undefined): VehicleInfo | null {
+function vehicleOf(data: DataDto | undefined, topLevelVehicleId: string | null | undefined): VehicleInfo | null {
   const vehicle: VehicleDto | undefined = data?.vehicle;
   const id = vehicle?.id ?? topLevelVehicleId;
-  if (id === undefined || id === "") return null;
+  // `vehicleId: null` (IsOptional lets it through) names no vehicle, as a missing one does.
+  if (id === undefined || id === null || id === "") return null;
   return {
     id,
     userId: data?.user?.id ?? null,

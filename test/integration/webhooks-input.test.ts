@@ -201,6 +201,14 @@ describe("fuzz findings", () => {
     expect((result.body as { error: { message: string } }).error.message).toContain(`${field}: each element must be an object`);
   });
 
+  // `vehicleId: null` without data.vehicle became a vehicle whose id is null: NOT NULL violated, 500.
+  it("a VEHICLE_ERROR with `vehicleId: null` and no data.vehicle is applied without a vehicle (was 500)", async () => {
+    const delivery = { eventId: randomUUID(), eventType: "VEHICLE_ERROR", vehicleId: null, data: { errors: [{ type: "COMPATIBILITY", code: "VEHICLE_NOT_CAPABLE", state: "ERROR" }] } };
+    expect(await postDelivery(t.url, delivery)).toMatchObject({ status: 200, body: { status: "applied" } });
+    const [issue] = await t.app.dataSource.query("SELECT vehicle_id FROM vehicle_issues WHERE event_id = $1", [delivery.eventId]);
+    expect(issue).toEqual({ vehicle_id: null });
+  });
+
   it("`constructor`, `__proto__` and `prototype` keys in a signal body are applied and stored as plain data (was 500)", async () => {
     const vehicleId = randomUUID();
     const body = JSON.parse('{"value": 1, "constructor": "x", "__proto__": {"polluted": "yes"}, "prototype": {"constructor": {}}}');
