@@ -340,3 +340,41 @@ describe("POST /webhooks/smartcar under fuzzing", () => {
     for (const status of [200, 400, 413, 415, 422]) expect(statuses.get(status) ?? 0).toBeGreaterThan(0);
   });
 });
+
+describe("POST /graphql under every content type and encoding", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ JWT_SECRET: undefined }); // open: the body is read and run, not refused for its token
+  });
+
+  const graphqlBody = fc.oneof(
+    fc.constant(JSON.stringify({ query: "{ __typename }" })),
+    fc.constant(JSON.stringify({ query: "{ __typename }" }).slice(0, 10)),
+    nasty.map((value) => JSON.stringify({ query: value, variables: value, operationName: value }) ?? "null"),
+    nasty.map((value) => JSON.stringify(value) ?? "null"),
+    fc.string({ unit: "binary", maxLength: 50 }),
+  );
+  const graphqlCase = fc.record({
+    body: graphqlBody,
+    contentType: fc.constantFrom("application/json", "application/json; charset=utf-8", "application/json; charset=utf-16", "application/graphql", "text/plain", "application/x-www-form-urlencoded", undefined),
+    encoding: fc.constantFrom(undefined, "identity", "gzip", "deflate", "br", "x-unknown", "gzip, br"),
+    compress: fc.boolean(),
+  });
+
+  it("never answers 5xx, and answers errors as JSON", async () => {
+    await fc.assert(
+      fc.asyncProperty(graphqlCase, async ({ body: text, contentType, encoding, compress }) => {
+        const raw = Buffer.from(text);
+        const body = !compress ? raw : encoding === "gzip" ? gzipSync(raw) : encoding === "deflate" ? deflateSync(raw) : encoding === "br" ? brotliCompressSync(raw) : raw;
+        const headers: Record<string, string> = { "apollo-require-preflight": "1" };
+        if (contentType !== undefined) headers["content-type"] = contentType;
+        if (encoding !== undefined) headers["content-encoding"] = encoding;
+        const response = await fetch(`${t.url}/graphql`, { method: "POST", headers, body });
+        const answer = await response.text();
+        if (response.status >= 500) throw new Error(`status ${response.status} ${answer.slice(0, 300)}`);
+        expect(response.headers.get("content-type")).toMatch(/json/);
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 80) * 2, seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
+    );
+  });
+});
