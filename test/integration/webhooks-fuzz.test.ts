@@ -104,17 +104,23 @@ function pathsOf(value: unknown, prefix: Path = []): Path[] {
   return paths;
 }
 
-type Mutation = { kind: "set" | "delete" | "add"; at: number; key: string; value: unknown };
+/**
+ * `set` puts any value anywhere (mostly a 422); `retype` replaces a string with another string and a
+ * number with another number, so odd values also get past validation into PostgreSQL.
+ */
+type Mutation = { kind: "set" | "retype" | "delete" | "add"; at: number; key: string; value: unknown; text: string; number: number };
 const mutation = fc.record({
-  kind: fc.constantFrom("set", "set", "delete", "add") as fc.Arbitrary<Mutation["kind"]>,
+  kind: fc.constantFrom("set", "retype", "retype", "delete", "add") as fc.Arbitrary<Mutation["kind"]>,
   at: fc.nat(),
   key: fc.oneof(pollutingKeys, fc.constantFrom("eventId", "eventType", "data", "meta", "signals", "errors", "body", "code", "year"), nastyString),
   value: nasty,
+  text: nastyString,
+  number: nastyNumber,
 });
 
 function mutate(original: unknown, mutations: readonly Mutation[]): unknown {
   let root = JSON.parse(JSON.stringify(original)) as unknown;
-  for (const { kind, at, key, value: generated } of mutations) {
+  for (const { kind, at, key, value: generated, text, number } of mutations) {
     // A copy: fast-check reuses generated values across runs and shrinks, and later mutations edit in place.
     const value = generated === undefined ? undefined : (JSON.parse(JSON.stringify(generated)) as unknown);
     const paths = pathsOf(root);
@@ -128,6 +134,8 @@ function mutate(original: unknown, mutations: readonly Mutation[]): unknown {
     const parent = target.slice(0, -1).reduce<unknown>((node, step) => (node as Record<string | number, unknown>)[step], root) as Record<string | number, unknown>;
     const last = target[target.length - 1];
     if (kind === "set") define(parent, last, value);
+    else if (kind === "retype" && typeof parent[last] === "string") define(parent, last, text);
+    else if (kind === "retype" && typeof parent[last] === "number") define(parent, last, number);
     else if (kind === "delete" && Array.isArray(parent)) parent.splice(Number(last), 1);
     else if (kind === "delete") delete parent[last];
     else if (Array.isArray(parent[last])) (parent[last] as unknown[]).push(value);
