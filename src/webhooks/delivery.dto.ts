@@ -40,10 +40,10 @@ export const UNPAIRED_SURROGATE = /\p{Cs}/u;
  * An identifier we store and key on exactly: a non-empty string of at most MAX_ID_LENGTH characters
  * without unpaired surrogates. Replacing one (as we do in free text) could merge two different ids.
  */
-function IsIdentifier(options?: ValidationOptions & { allowEmpty?: boolean }): PropertyDecorator {
+function IsIdentifier({ allowEmpty = false } = {}): PropertyDecorator {
   const problem = (value: unknown): string | undefined => {
     if (typeof value !== "string") return "must be a string";
-    if (value === "" && !options?.allowEmpty) return "must not be empty";
+    if (value === "" && !allowEmpty) return "must not be empty";
     if (value.length > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters`;
     if (UNPAIRED_SURROGATE.test(value)) return "must not contain an unpaired UTF-16 surrogate";
     return undefined;
@@ -56,7 +56,6 @@ function IsIdentifier(options?: ValidationOptions & { allowEmpty?: boolean }): P
         defaultMessage: (args) => `${args?.property ?? "value"} ${problem(args?.value) ?? "is invalid"}`,
       },
     },
-    options,
   );
 }
 
@@ -198,7 +197,8 @@ export class DeliveryDto {
   eventId: string;
 
   @IsIn(EVENT_TYPES) eventType: EventType;
-  @IsOptional() @IsIdentifier() vehicleId?: string;
+  /** `""` names no vehicle, as a missing one does. */
+  @IsOptional() @IsIdentifier({ allowEmpty: true }) vehicleId?: string;
 
   @ValidateIf((delivery: DeliveryDto) => delivery.eventType !== "VEHICLE_ERROR" || delivery.data !== undefined)
   @IsObject()
