@@ -23,8 +23,9 @@ import { queryLimitsPlugin } from "./graphql/query-limits";
 import { graphqlRateLimits } from "./api/rate-limits";
 import { buildAppSchema } from "./api/schema";
 import { closeGracefully } from "./http/close-gracefully";
-import { errorMiddleware } from "./http/error-middleware";
+import { errorMiddleware, notFound } from "./http/error-middleware";
 import { healthRouter } from "./http/health.router";
+import { securityHeaders } from "./http/security-headers";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
 import { Spool } from "./webhooks/spool";
 import { SpoolDrainer } from "./webhooks/spool-drainer";
@@ -81,6 +82,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
 
   expressApp.disable("x-powered-by");
+  expressApp.use(securityHeaders());
   // With a spool, readiness also says how deep it is: an operator watches it drain.
   expressApp.use(
     healthRouter(
@@ -240,7 +242,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         if (config.spoolDir !== undefined) spool = await Spool.open(config.spoolDir, logger);
         const schema = await startGraphQL();
         mountWebhooks();
-        expressApp.use(errorMiddleware(logger));
+        expressApp.use(notFound(), errorMiddleware(logger));
         try {
           await connect(schema);
         } catch (error) {

@@ -26,6 +26,18 @@ export class Unauthenticated extends AppError {
   }
 }
 
+export class NotFound extends AppError {
+  constructor(message = "no such route") {
+    super(404, "NOT_FOUND", message);
+  }
+}
+
+export class MethodNotAllowed extends AppError {
+  constructor(allowed: readonly string[]) {
+    super(405, "METHOD_NOT_ALLOWED", `only ${allowed.join(", ")} is allowed here`, { Allow: allowed.join(", ") });
+  }
+}
+
 export class PayloadTooLarge extends AppError {
   constructor(limit: number) {
     super(413, "PAYLOAD_TOO_LARGE", `request body is larger than ${limit} bytes`);

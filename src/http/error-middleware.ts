@@ -1,6 +1,6 @@
-import type { ErrorRequestHandler } from "express";
+import type { ErrorRequestHandler, RequestHandler } from "express";
 import { isDatabaseUnavailable } from "../db/pg-errors";
-import { AppError, BadRequest, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType } from "../errors";
+import { AppError, BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType } from "../errors";
 import type { Logger } from "../logger";
 
 /** Body-parser failures are the client's: map them onto our vocabulary. */
@@ -17,8 +17,26 @@ function fromBodyParser(error: { type?: unknown; limit?: unknown }): AppError | 
     case "request.size.invalid":
       return new BadRequest("request body was incomplete");
     default:
-      return undefined;
+      return fromUnreadableBody(error as { status?: unknown; code?: unknown });
   }
+}
+
+/**
+ * body-parser marks every other failure to read a body as the client's (http-errors, status 4xx):
+ * above all a body that does not inflate as its Content-Encoding says (zlib's `Z_DATA_ERROR`).
+ */
+function fromUnreadableBody(error: { status?: unknown; code?: unknown }): AppError | undefined {
+  if (typeof error.status !== "number" || error.status < 400 || error.status > 499) return undefined;
+  const message =
+    typeof error.code === "string" && error.code.startsWith("Z_")
+      ? "request body does not decode as its Content-Encoding says"
+      : "request body could not be read";
+  return new AppError(error.status, error.status === 400 ? "BAD_REQUEST" : "CLIENT_ERROR", message);
+}
+
+/** After every route: an unknown path gets the contract's JSON error, not express's HTML page. */
+export function notFound(): RequestHandler {
+  return (req, _res, next) => next(new NotFound(`no route for ${req.method} ${req.path.slice(0, 200)}`));
 }
 
 /**

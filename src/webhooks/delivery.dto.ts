@@ -5,11 +5,11 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsNotEmpty,
   IsObject,
   IsOptional,
   IsString,
-  MaxLength,
+  Max,
+  Min,
   ValidateBy,
   ValidateIf,
   ValidateNested,
@@ -29,6 +29,36 @@ import {
  */
 const MAX_ID_LENGTH = 200;
 
+/** PostgreSQL `integer`. */
+const INT4_MIN = -(2 ** 31);
+const INT4_MAX = 2 ** 31 - 1;
+
+/** An unpaired UTF-16 surrogate (`"\ud800"` in JSON): a paired one is a single astral code point in `u` mode. */
+export const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
+/**
+ * An identifier we store and key on exactly: a non-empty string of at most MAX_ID_LENGTH characters
+ * without unpaired surrogates. Replacing one (as we do in free text) could merge two different ids.
+ */
+function IsIdentifier({ allowEmpty = false } = {}): PropertyDecorator {
+  const problem = (value: unknown): string | undefined => {
+    if (typeof value !== "string") return "must be a string";
+    if (value === "" && !allowEmpty) return "must not be empty";
+    if (value.length > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters`;
+    if (UNPAIRED_SURROGATE.test(value)) return "must not contain an unpaired UTF-16 surrogate";
+    return undefined;
+  };
+  return ValidateBy(
+    {
+      name: "isIdentifier",
+      validator: {
+        validate: (value: unknown) => problem(value) === undefined,
+        defaultMessage: (args) => `${args?.property ?? "value"} ${problem(args?.value) ?? "is invalid"}`,
+      },
+    },
+  );
+}
+
 /** Epoch milliseconds (or seconds, in one old example) as a number, or ISO-8601 text. */
 function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
@@ -43,6 +73,27 @@ function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
     },
     options,
   );
+}
+
+/**
+ * Checks a field only when present: unlike IsOptional, a `null` is checked too. For the lists the
+ * normaliser walks, where null would reach `forEach` (a 500) rather than be refused by name.
+ */
+function IsAbsentOr(): PropertyDecorator {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
+
+/** Every element an object: ValidateNested lets an array nested in the list through unchecked. */
+function EachIsObject(): PropertyDecorator {
+  const isObject = (element: unknown) => typeof element === "object" && element !== null && !Array.isArray(element);
+  return ValidateBy({
+    name: "eachIsObject",
+    validator: {
+      // Not an array at all is IsArray's to report.
+      validate: (value: unknown) => !Array.isArray(value) || value.every(isObject),
+      defaultMessage: () => "each element must be an object",
+    },
+  });
 }
 
 /** A string, or null (Smartcar sends `code: null` for some error types). */
@@ -69,14 +120,15 @@ export class MetaDto {
 }
 
 export class UserDto {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) id: string;
+  @IsIdentifier() id: string;
 }
 
 export class VehicleDto {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) id: string;
+  @IsIdentifier() id: string;
   @IsOptional() @IsString() make?: string;
   @IsOptional() @IsString() model?: string;
-  @IsOptional() @IsInt() year?: number;
+  /** A PostgreSQL (and GraphQL) `Int`. */
+  @IsOptional() @IsInt() @Min(INT4_MIN) @Max(INT4_MAX) year?: number;
   @IsOptional() @IsString() vin?: string;
 }
 
@@ -98,10 +150,10 @@ export class SignalMetaDto {
 }
 
 export class SignalDto {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) code: string;
+  @IsIdentifier() code: string;
   @IsOptional() @IsString() name?: string;
   @IsOptional() @IsString() group?: string;
-  /** Any JSON: unknown signal bodies are stored as they came. */
+  /** Any JSON. Only its presence is checked here: the normaliser stores the body as parsed (see signalBodiesOf). */
   @IsOptional() body?: unknown;
   @IsOptional() @ValidateNested() @Type(() => SignalStatusDto) status?: SignalStatusDto;
   @IsOptional() @ValidateNested() @Type(() => SignalMetaDto) meta?: SignalMetaDto;
@@ -112,8 +164,9 @@ export class ResolutionDto {
 }
 
 export class ErrorReportDto {
-  @IsString() @IsNotEmpty() @MaxLength(MAX_ID_LENGTH) type: string;
-  @IsOptional() @IsStringOrNull() @MaxLength(MAX_ID_LENGTH) code?: string | null;
+  @IsIdentifier() type: string;
+  /** `null` for some error types (IsOptional lets null through). */
+  @IsOptional() @IsIdentifier({ allowEmpty: true }) code?: string | null;
   /** Missing in the oldest examples: treated as ERROR. */
   @IsOptional() @IsIn(["ERROR", "RESOLVED"]) state?: "ERROR" | "RESOLVED";
   @IsOptional() @IsStringOrNull() description?: string | null;
@@ -128,8 +181,8 @@ export class DataDto {
   @IsOptional() @IsString() challenge?: string;
   @IsOptional() @ValidateNested() @Type(() => UserDto) user?: UserDto;
   @IsOptional() @ValidateNested() @Type(() => VehicleDto) vehicle?: VehicleDto;
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => SignalDto) signals?: SignalDto[];
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ErrorReportDto) errors?: ErrorReportDto[];
+  @IsAbsentOr() @IsArray() @EachIsObject() @ValidateNested({ each: true }) @Type(() => SignalDto) signals?: SignalDto[];
+  @IsAbsentOr() @IsArray() @EachIsObject() @ValidateNested({ each: true }) @Type(() => ErrorReportDto) errors?: ErrorReportDto[];
   @IsOptional() @IsArray() triggers?: unknown[];
 }
 
@@ -140,13 +193,12 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export class DeliveryDto {
   /** Smartcar keeps it across retries: the idempotency key. VERIFY may come without one. */
   @ValidateIf((delivery: DeliveryDto) => delivery.eventType !== "VERIFY")
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(MAX_ID_LENGTH)
+  @IsIdentifier()
   eventId: string;
 
   @IsIn(EVENT_TYPES) eventType: EventType;
-  @IsOptional() @IsString() @MaxLength(MAX_ID_LENGTH) vehicleId?: string;
+  /** `""` names no vehicle, as a missing one does. */
+  @IsOptional() @IsIdentifier({ allowEmpty: true }) vehicleId?: string;
 
   @ValidateIf((delivery: DeliveryDto) => delivery.eventType !== "VEHICLE_ERROR" || delivery.data !== undefined)
   @IsObject()
@@ -155,7 +207,7 @@ export class DeliveryDto {
   data: DataDto;
 
   /** Top-level errors of the older VEHICLE_ERROR shape. */
-  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => ErrorReportDto) errors?: ErrorReportDto[];
+  @IsAbsentOr() @IsArray() @EachIsObject() @ValidateNested({ each: true }) @Type(() => ErrorReportDto) errors?: ErrorReportDto[];
   @IsOptional() @IsArray() triggers?: unknown[];
   @IsOptional() @IsObject() @ValidateNested() @Type(() => MetaDto) meta?: MetaDto;
 }

@@ -5,6 +5,7 @@ import { codeFromGroupName, numericValue, unitOf } from "../signals/signal-value
 import {
   DeliveryDto,
   LegacyVerifyDto,
+  UNPAIRED_SURROGATE,
   type DataDto,
   type ErrorReportDto,
   type MetaDto,
@@ -32,17 +33,18 @@ export function normalizeDelivery(json: unknown): NormalizedDelivery {
     throw new UnprocessableEntity("body must be a JSON object");
   }
   checkStorable(json);
+  const checked = forValidation(json) as object;
   if ((json as { eventName?: unknown }).eventName !== undefined && (json as { eventType?: unknown }).eventType === undefined) {
-    const legacy = validated(LegacyVerifyDto, json, "legacy 2.0 deliveries other than VERIFY are not supported");
+    const legacy = validated(LegacyVerifyDto, checked, "legacy 2.0 deliveries other than VERIFY are not supported");
     return { kind: "VERIFY", challenge: legacy.payload.challenge };
   }
-  const delivery = validated(DeliveryDto, json);
+  const delivery = validated(DeliveryDto, checked);
   switch (delivery.eventType) {
     case "VERIFY":
       if (typeof delivery.data?.challenge !== "string") throw new UnprocessableEntity("data.challenge must be a string");
       return { kind: "VERIFY", challenge: delivery.data.challenge };
     case "VEHICLE_STATE":
-      return normalizeVehicleState(delivery);
+      return normalizeVehicleState(delivery, signalBodiesOf(json));
     case "VEHICLE_ERROR":
       return normalizeVehicleError(delivery);
   }
@@ -51,26 +53,94 @@ export function normalizeDelivery(json: unknown): NormalizedDelivery {
 /** Deeper than any Smartcar payload (bodies nest a few levels); validation and storage recurse. */
 const MAX_JSON_DEPTH = 64;
 
+/** A node met while walking the body: its parent and key, so a path is built only for the one reported. */
+interface Visit {
+  readonly value: unknown;
+  readonly depth: number;
+  readonly parent?: Visit;
+  readonly key?: string;
+}
+
 /**
  * What PostgreSQL and the recursive validators cannot take, found without recursing: nesting deeper
  * than MAX_JSON_DEPTH (a stack overflow) and U+0000 in any string or key (refused by text and jsonb).
- * Either made a signed delivery a 500 that was not kept; now it is a 422 kept raw.
+ * Either made a signed delivery a 500 that was not kept; now it is a 422 naming the field, kept raw.
  */
 function checkStorable(json: object): void {
-  const pending: Array<[unknown, number]> = [[json, 1]];
-  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
-    const [value, depth] = item;
+  const pending: Visit[] = [{ value: json, depth: 1 }];
+  for (let visit = pending.pop(); visit !== undefined; visit = pending.pop()) {
+    const { value, depth } = visit;
     if (typeof value === "string") {
-      if (value.includes("\u0000")) throw new UnprocessableEntity("strings must not contain U+0000 (NUL)");
+      if (value.includes("\u0000")) throw new UnprocessableEntity(`${pathOf(visit)}: must not contain U+0000 (NUL)`);
       continue;
     }
     if (typeof value !== "object" || value === null) continue;
-    if (depth > MAX_JSON_DEPTH) throw new UnprocessableEntity(`JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+    if (depth > MAX_JSON_DEPTH) throw new UnprocessableEntity(`${pathOf(visit)}: JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
     for (const [key, child] of Object.entries(value)) {
-      if (key.includes("\u0000")) throw new UnprocessableEntity("keys must not contain U+0000 (NUL)");
-      pending.push([child, depth + 1]);
+      if (key.includes("\u0000")) throw new UnprocessableEntity(`${pathOf(visit)}: keys must not contain U+0000 (NUL)`);
+      pending.push({ value: child, depth: depth + 1, parent: visit, key });
     }
   }
+}
+
+/** `data.signals[0].body.unit`, or `(body)` for the top level. Keys are shown tamed and cut short. */
+function pathOf(visit: Visit): string {
+  let path = "";
+  for (let node = visit; node.parent !== undefined && node.key !== undefined; node = node.parent) {
+    const key = node.key.replace(/[^\w$-]/g, "?").slice(0, 64);
+    path = (Array.isArray(node.parent.value) ? `[${key}]` : `.${key}`) + path;
+  }
+  return path === "" ? "(body)" : path.replace(/^\./, "");
+}
+
+const UNPAIRED_SURROGATES = new RegExp(UNPAIRED_SURROGATE.source, "gu");
+
+/**
+ * Free text as PostgreSQL can store it: an unpaired UTF-16 surrogate (text cut mid-character, as an
+ * OEM may send) becomes U+FFFD. jsonb refuses the `\ud800` escape outright (text would replace it
+ * silently); replacing it everywhere we store free text keeps one rule. Identifiers are refused
+ * instead (see IsIdentifier): a replaced id could merge two different ones.
+ */
+function wellFormed(text: string): string;
+function wellFormed(text: string | null): string | null;
+function wellFormed(text: string | null): string | null {
+  return text === null ? null : text.replace(UNPAIRED_SURROGATES, "\ufffd");
+}
+
+/**
+ * A copy of a JSON value with every string and key well-formed (see wellFormed). Keys are defined,
+ * not assigned, so a `__proto__` key stays plain data. Depth is bounded by checkStorable.
+ */
+function wellFormedJson(value: unknown): unknown {
+  if (typeof value === "string") return wellFormed(value);
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(wellFormedJson);
+  return Object.fromEntries(Object.entries(value).map(([key, child]) => [wellFormed(key), wellFormedJson(child)]));
+}
+
+/**
+ * Keys class-transformer must not see: it takes an object's `constructor` for the class to build (a
+ * string there was a TypeError, a 500), and would assign `__proto__` as a prototype. No DTO has such
+ * a field, so the copy that is validated leaves them out; signal bodies, which may hold anything,
+ * are taken from the parsed JSON itself (see signalBodiesOf).
+ */
+const TYPE_KEYS = new Set(["constructor", "__proto__", "prototype"]);
+
+function forValidation(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(forValidation);
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => !TYPE_KEYS.has(key))
+      .map(([key, child]) => [key, forValidation(child)]),
+  );
+}
+
+/** `data.signals[i].body` as parsed, by index: what is stored, with every key it was sent with. */
+function signalBodiesOf(json: object): unknown[] {
+  const signals = (json as { data?: { signals?: unknown } }).data?.signals;
+  if (!Array.isArray(signals)) return [];
+  return signals.map((signal) => (typeof signal === "object" && signal !== null ? (signal as { body?: unknown }).body : undefined));
 }
 
 function validated<T extends object>(cls: new () => T, json: object, hint?: string): T {
@@ -88,6 +158,8 @@ function describe(error: ValidationError, parent = ""): string {
   const isIndex = /^\d+$/.test(error.property);
   const path = isIndex ? `${parent}[${error.property}]` : parent ? `${parent}.${error.property}` : error.property;
   const message = Object.values(error.constraints ?? {})[0];
+  // Absent, not merely wrong: say so, rather than whichever constraint happened to run first.
+  if (message !== undefined && error.value === undefined) return `${path} is required`;
   if (message !== undefined) {
     // class-validator words the message with the bare property; say the full path instead.
     return `${path}: ${message.replace(new RegExp(`^(each value in )?(nested property )?${error.property} `), "")}`;
@@ -96,7 +168,7 @@ function describe(error: ValidationError, parent = ""): string {
   return child ? describe(child, path) : `${path} is invalid`;
 }
 
-function normalizeVehicleState(delivery: DeliveryDto): NormalizedDelivery {
+function normalizeVehicleState(delivery: DeliveryDto, bodies: readonly unknown[]): NormalizedDelivery {
   const envelope = envelopeOf(delivery, "VEHICLE_STATE");
   const vehicle = vehicleOf(delivery.data, delivery.vehicleId);
   if (vehicle === null) throw new UnprocessableEntity("data.vehicle.id is required for VEHICLE_STATE");
@@ -107,17 +179,18 @@ function normalizeVehicleState(delivery: DeliveryDto): NormalizedDelivery {
   delivery.data.signals.forEach((signal, index) => {
     // No body (missing or null) is no value: GraphQL's `Signal.body` is `JSON!`, so a stored null would
     // fail every query of the vehicle's signals. The raw delivery keeps what was sent.
-    const failed = signal.status?.value?.toUpperCase() === "ERROR" || signal.body === undefined || signal.body === null;
+    const body = bodies[index];
+    const failed = signal.status?.value?.toUpperCase() === "ERROR" || body === undefined || body === null;
     if (failed) {
       failures.push({
         code: signal.code,
-        name: signal.name ?? null,
-        group: signal.group ?? null,
-        errorType: signal.status?.error?.type ?? "UNKNOWN",
-        errorCode: signal.status?.error?.code ?? null,
+        name: wellFormed(signal.name ?? null),
+        group: wellFormed(signal.group ?? null),
+        errorType: wellFormed(signal.status?.error?.type ?? "UNKNOWN"),
+        errorCode: wellFormed(signal.status?.error?.code ?? null),
       });
     } else {
-      readings.push(readingOf(signal, `data.signals[${index}]`));
+      readings.push(readingOf(signal, body, `data.signals[${index}]`));
     }
   });
 
@@ -154,9 +227,9 @@ function envelopeOf(delivery: DeliveryDto, eventType: Envelope["eventType"]): En
     eventId: delivery.eventId,
     eventType,
     mode: modeOf(meta.mode),
-    version: meta.version ?? null,
-    webhookId: meta.webhookId ?? null,
-    deliveryId: meta.deliveryId ?? null,
+    version: wellFormed(meta.version ?? null),
+    webhookId: wellFormed(meta.webhookId ?? null),
+    deliveryId: wellFormed(meta.deliveryId ?? null),
     deliveredAt: timestamp(meta.deliveredAt, "meta.deliveredAt"),
   };
 }
@@ -166,30 +239,33 @@ function modeOf(mode: string | undefined): DeliveryMode {
   return mode?.toUpperCase() === "TEST" ? "TEST" : "LIVE";
 }
 
-function vehicleOf(data: DataDto | undefined, topLevelVehicleId: string | undefined): VehicleInfo | null {
+function vehicleOf(data: DataDto | undefined, topLevelVehicleId: string | null | undefined): VehicleInfo | null {
   const vehicle: VehicleDto | undefined = data?.vehicle;
   const id = vehicle?.id ?? topLevelVehicleId;
-  if (id === undefined || id === "") return null;
+  // `vehicleId: null` (IsOptional lets it through) names no vehicle, as a missing one does.
+  if (id === undefined || id === null || id === "") return null;
   return {
     id,
     userId: data?.user?.id ?? null,
-    make: vehicle?.make ?? null,
-    model: vehicle?.model ?? null,
+    make: wellFormed(vehicle?.make ?? null),
+    model: wellFormed(vehicle?.model ?? null),
     year: vehicle?.year ?? null,
-    vin: vehicle?.vin ?? null,
+    vin: wellFormed(vehicle?.vin ?? null),
   };
 }
 
-function readingOf(signal: SignalDto, path: string): SignalReadingInput {
+function readingOf(signal: SignalDto, rawBody: unknown, path: string): SignalReadingInput {
+  const body = wellFormedJson(rawBody);
+  const retrievedAtField = signal.meta?.retrievedAt !== undefined ? "retrievedAt" : "fetchedAt";
   return {
     code: signal.code,
-    name: signal.name ?? null,
-    group: signal.group ?? null,
-    body: signal.body,
-    value: numericValue(signal.body),
-    unit: unitOf(signal.body),
+    name: wellFormed(signal.name ?? null),
+    group: wellFormed(signal.group ?? null),
+    body,
+    value: numericValue(body),
+    unit: unitOf(body),
     oemUpdatedAt: timestamp(signal.meta?.oemUpdatedAt, `${path}.meta.oemUpdatedAt`),
-    retrievedAt: timestamp(signal.meta?.retrievedAt ?? signal.meta?.fetchedAt, `${path}.meta.retrievedAt`),
+    retrievedAt: timestamp(signal.meta?.retrievedAt ?? signal.meta?.fetchedAt, `${path}.meta.${retrievedAtField}`),
   };
 }
 
@@ -203,23 +279,33 @@ function reportOf(error: ErrorReportDto, path: string): IssueReport {
     type: error.type,
     code: error.code ?? null,
     state: error.state ?? "ERROR",
-    description: error.description ?? null,
-    suggestedUserMessage: error.suggestedUserMessage ?? null,
-    docUrl: error.docURL ?? null,
-    resolutionType: error.resolution?.type ?? null,
+    description: wellFormed(error.description ?? null),
+    suggestedUserMessage: wellFormed(error.suggestedUserMessage ?? null),
+    docUrl: wellFormed(error.docURL ?? null),
+    resolutionType: wellFormed(error.resolution?.type ?? null),
     signalCodes: (error.signals ?? []).map((signal, index) => signalCodeOf(signal, `${path}.signals[${index}]`)),
   };
 }
 
-/** `{code, name, group}`, `{code}` or a "Group.Name" string; the code wins (one capture swaps name and group). */
+/**
+ * `{code, name, group}`, `{code}` or a "Group.Name" string; the code wins (one capture swaps name and
+ * group). A code is an identifier: an unpaired surrogate is refused, not replaced (see IsIdentifier).
+ */
 function signalCodeOf(signal: unknown, path: string): string {
+  const code = signalReferenceOf(signal);
+  if (code === undefined) throw new UnprocessableEntity(`${path}: must be a signal code object or a "Group.Name" string`);
+  if (UNPAIRED_SURROGATE.test(code)) throw new UnprocessableEntity(`${path}: must not contain an unpaired UTF-16 surrogate`);
+  return code;
+}
+
+function signalReferenceOf(signal: unknown): string | undefined {
   if (typeof signal === "string" && signal !== "") return codeFromGroupName(signal);
   if (typeof signal === "object" && signal !== null) {
     const { code, name, group } = signal as Record<string, unknown>;
     if (typeof code === "string" && code !== "") return code;
     if (typeof name === "string" && typeof group === "string") return codeFromGroupName(`${group}.${name}`);
   }
-  throw new UnprocessableEntity(`${path}: must be a signal code object or a "Group.Name" string`);
+  return undefined;
 }
 
 /** Triggers at the top level or under `data`, as `{type, signal}`, `{code}`, `{type}` or strings. */
@@ -242,14 +328,19 @@ function triggersOf(delivery: DeliveryDto): Trigger[] {
   });
 }
 
-/** Smartcar writes epoch ms (once seconds) or ISO text; `0` means "no timestamp" (static attributes). */
+/**
+ * Smartcar writes epoch ms (once seconds) or ISO text; `0` means "no timestamp" (static attributes).
+ * A usable time lies in the years 1 to 9999 (UTC): what `toISOString` writes with four digits and
+ * PostgreSQL's timestamptz reads back (it has no year 0, and refuses the ISO form of earlier years).
+ */
 function timestamp(value: number | string | undefined, path: string): Date | null {
   if (value === undefined || value === 0) return null;
   // 1e11 ms is 1973: anything smaller is an epoch in seconds, as in one old example (1700000000).
   const ms = typeof value === "number" ? (value < 1e11 ? value * 1000 : value) : Date.parse(value);
   const date = new Date(ms);
-  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() > 9999) {
-    throw new UnprocessableEntity(`${path}: not a usable timestamp`);
+  const year = date.getUTCFullYear();
+  if (Number.isNaN(date.getTime()) || year < 1 || year > 9999) {
+    throw new UnprocessableEntity(`${path}: not a usable timestamp (years 1 to 9999 UTC)`);
   }
   return date;
 }

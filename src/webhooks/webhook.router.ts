@@ -1,5 +1,5 @@
 import express, { Router, type Request } from "express";
-import { AppError, BadRequest, Unauthenticated, UnprocessableEntity, UnsupportedMediaType } from "../errors";
+import { AppError, BadRequest, MethodNotAllowed, Unauthenticated, UnprocessableEntity, UnsupportedMediaType } from "../errors";
 import type { Logger } from "../logger";
 import type { IngestionService } from "./ingestion.service";
 import { normalizeDelivery } from "./normalize";
@@ -30,10 +30,16 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
     "/webhooks/smartcar",
     (req, _res, next) => {
       // Checked before reading the body: a wrong type costs us nothing and stores nothing.
-      next(req.is("application/json") ? undefined : new UnsupportedMediaType());
+      if (!req.is("application/json")) return next(new UnsupportedMediaType());
+      // Smartcar sends identity. Inflating would check the signature over other bytes than those
+      // signed and archived, and let a small body expand past the limit: refuse any other encoding.
+      if (!isIdentity(req.get("content-encoding"))) {
+        return next(new UnsupportedMediaType("Content-Encoding must be identity (no compression)"));
+      }
+      next();
     },
     // The exact bytes: the signature covers them, and they are what we archive.
-    express.raw({ type: () => true, limit: options.bodyLimit }),
+    express.raw({ type: () => true, limit: options.bodyLimit, inflate: false }),
     async (req, res) => {
       const rawBody = bodyOf(req);
       const receivedAt = new Date();
@@ -56,7 +62,7 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
         if (!signed) throw invalidSignature();
         if (!(error instanceof UnprocessableEntity)) throw error;
         // Signed by Smartcar but not a shape we know: keep it so nothing is lost, then tell why.
-        await ingestion.reject(rawBody, error.message, json);
+        await ingestion.reject(rawBody, error.message, rejectionLabels(json));
         logger.warn({ reason: error.message }, "webhook delivery rejected and kept raw");
         throw error;
       }
@@ -77,7 +83,23 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
       res.status(outcome.status === "spooled" ? 202 : 200).json(outcome);
     },
   );
+  // Smartcar only POSTs; any other method gets the contract's JSON error rather than express's HTML.
+  router.all("/webhooks/smartcar", (_req, _res, next) => next(new MethodNotAllowed(["POST"])));
   return router;
+}
+
+/**
+ * The eventId and eventType a rejection is filed under, as text PostgreSQL can store: they may be the
+ * very reason for the rejection (a NUL, an unpaired surrogate), and the raw body keeps them exactly.
+ */
+function rejectionLabels(json: unknown): { eventId?: string; eventType?: string } {
+  const { eventId, eventType } = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
+  const label = (value: unknown) => (typeof value === "string" ? value.replaceAll("\u0000", "\ufffd").replace(/\p{Cs}/gu, "\ufffd").slice(0, 1000) : undefined);
+  return { eventId: label(eventId), eventType: label(eventType) };
+}
+
+function isIdentity(contentEncoding: string | undefined): boolean {
+  return contentEncoding === undefined || contentEncoding.trim().toLowerCase() === "identity";
 }
 
 function bodyOf(req: Request): Buffer {
