@@ -349,8 +349,7 @@ describe("POST /webhooks/smartcar under fuzzing", () => {
     expect(read.status).toBe(200);
 
     // The run must have reached every kind of answer, or the generators have drifted.
-    console.log(`fuzz: ${sent} bodies, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
-    for (const status of [200, 400, 413, 415, 422]) expect(statuses.get(status) ?? 0).toBeGreaterThan(0);
+    expect([...statuses.keys()]).toEqual(expect.arrayContaining([200, 400, 413, 415, 422]));
   });
 });
 
