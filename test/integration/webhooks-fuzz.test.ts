@@ -232,7 +232,6 @@ const CONTRACT_STATUSES = new Set([200, 400, 401, 413, 415, 422]);
 describe("POST /webhooks/smartcar under fuzzing", () => {
   let t: TestApp;
   const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
-  let sent = 0;
   const statuses = new Map<number, number>();
 
   beforeAll(async () => {
@@ -269,7 +268,6 @@ describe("POST /webhooks/smartcar under fuzzing", () => {
     const before = await storedWith(body);
     const response = await fetch(`${t.url}/webhooks/smartcar`, { method: "POST", headers, body });
     const text = await response.text();
-    sent++;
     statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
     const context = `status ${response.status} ${text.slice(0, 300)}`;
 
