@@ -1,4 +1,4 @@
-import { VehicleIssueEvent } from "./issues/vehicle-issue-event.entity";
+import { VehicleIssueChange } from "./issues/vehicle-issue-change.entity";
 import { VehicleIssue } from "./issues/vehicle-issue.entity";
 import { SignalError } from "./signals/signal-error.entity";
 import { SignalReading } from "./signals/signal-reading.entity";
@@ -8,4 +8,4 @@ import { WebhookEvent } from "./webhooks/webhook-event.entity";
 import { WebhookRejection } from "./webhooks/webhook-rejection.entity";
 
 /** Every table the app maps; the migrations in `migrations/` create exactly these. */
-export const ENTITIES = [Vehicle, Signal, SignalReading, SignalError, VehicleIssue, VehicleIssueEvent, WebhookEvent, WebhookRejection];
+export const ENTITIES = [Vehicle, Signal, SignalReading, SignalError, VehicleIssue, VehicleIssueChange, WebhookEvent, WebhookRejection];

@@ -1,11 +1,11 @@
-import type { ChangeEvent, ChangePublisher } from "./change";
+import type { Change, ChangePublisher } from "./change";
 
 /**
  * Something a subscription should react to: a committed change, or `gap` when the bus may have
  * missed changes (its connection to the broker dropped). After a gap, subscribers catch up from the
  * database, from `since` on, de-duplicating what they already sent.
  */
-export type BusMessage = ChangeEvent | { readonly kind: "gap"; readonly since: Date };
+export type BusMessage = Change | { readonly kind: "gap"; readonly since: Date };
 
 export type BusListener = (message: BusMessage) => void;
 

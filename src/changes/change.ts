@@ -21,11 +21,11 @@ export interface IssueChanged {
   readonly vehicleId: string | null;
   readonly userId: string | null;
   readonly state: IssueState;
-  /** `vehicle_issue_events.id` of this change: the replay and de-duplication key. */
+  /** `vehicle_issue_changes.id` of this change: the replay and de-duplication key. */
   readonly changeId: string;
 }
 
-export type ChangeEvent = SignalChanged | IssueChanged;
+export type Change = SignalChanged | IssueChanged;
 
 /**
  * Where the ingestion's apply path hands its changes. `publish` is called inside the applying
@@ -33,5 +33,5 @@ export type ChangeEvent = SignalChanged | IssueChanged;
  * (PostgreSQL NOTIFY) never announces a rolled-back change.
  */
 export interface ChangePublisher {
-  publish(manager: EntityManager, events: readonly ChangeEvent[]): Promise<void>;
+  publish(manager: EntityManager, changes: readonly Change[]): Promise<void>;
 }

@@ -6,7 +6,7 @@ import { ResumableStream, type StreamSource } from "./resumable";
 import { Semaphore } from "./semaphore";
 
 export interface HubLimits {
-  /** Live events one subscription may have waiting. @default 1_000 */
+  /** Live changes one subscription may have waiting. @default 1_000 */
   readonly maxQueue?: number;
   /** Most changes one `since` replay sends; a longer one ends with REPLAY_TOO_LONG after them. @default 1_000 */
   readonly maxReplay?: number;

@@ -5,7 +5,7 @@ import type { Hub } from "./hub";
 /** What the WebSocket transport adds to the context of each operation on a connection. */
 export interface LiveConnection {
   readonly hub: Hub;
-  /** Disconnects this client because it does not read its events fast enough. */
+  /** Disconnects this client because it does not read its changes fast enough. */
   dropSlowClient(): void;
 }
 

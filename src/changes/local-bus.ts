@@ -1,19 +1,19 @@
 import type { DataSource, EntityManager, EntitySubscriberInterface, QueryRunner } from "typeorm";
 import type { Logger } from "../logger";
 import { Fanout, type BusListener, type ChangeBus } from "./bus";
-import type { ChangeEvent } from "./change";
+import type { Change } from "./change";
 
 /**
  * In-process bus for the embedded PGlite, whose socket server does not forward NOTIFY to listening
  * connections (checked: a LISTENing `pg` client never receives one). Embedded mode is one process,
- * so this loses nothing. Events published inside a transaction are held per transaction (and per
+ * so this loses nothing. Changes published inside a transaction are held per transaction (and per
  * savepoint) and delivered only when the outermost transaction commits, like NOTIFY.
  */
 export class LocalChangeBus implements ChangeBus {
   readonly engine = "in-process";
   private readonly fanout: Fanout;
-  /** Per open transaction, one frame of held events per nesting level (savepoints). */
-  private readonly pending = new WeakMap<QueryRunner, ChangeEvent[][]>();
+  /** Per open transaction, one frame of held changes per nesting level (savepoints). */
+  private readonly pending = new WeakMap<QueryRunner, Change[][]>();
   private readonly hook: EntitySubscriberInterface;
 
   constructor(
@@ -28,11 +28,11 @@ export class LocalChangeBus implements ChangeBus {
     };
   }
 
-  async publish(manager: EntityManager, events: readonly ChangeEvent[]): Promise<void> {
+  async publish(manager: EntityManager, changes: readonly Change[]): Promise<void> {
     const frames = manager.queryRunner?.isTransactionActive ? this.pending.get(manager.queryRunner) : undefined;
     const frame = frames?.[frames.length - 1];
-    if (frame) frame.push(...events);
-    else for (const event of events) this.fanout.emit(event);
+    if (frame) frame.push(...changes);
+    else for (const change of changes) this.fanout.emit(change);
   }
 
   subscribe(listener: BusListener): () => void {
@@ -52,7 +52,7 @@ export class LocalChangeBus implements ChangeBus {
     if (index >= 0) this.dataSource.subscribers.splice(index, 1);
   }
 
-  private frames(queryRunner: QueryRunner): ChangeEvent[][] {
+  private frames(queryRunner: QueryRunner): Change[][] {
     let frames = this.pending.get(queryRunner);
     if (!frames) this.pending.set(queryRunner, (frames = []));
     return frames;
@@ -61,8 +61,8 @@ export class LocalChangeBus implements ChangeBus {
   private committed(queryRunner: QueryRunner): void {
     const frames = this.frames(queryRunner);
     const frame = frames.pop() ?? [];
-    // A released savepoint hands its events to the enclosing transaction; the outermost commit delivers.
+    // A released savepoint hands its changes to the enclosing transaction; the outermost commit delivers.
     if (frames.length > 0) frames[frames.length - 1].push(...frame);
-    else for (const event of frame) this.fanout.emit(event);
+    else for (const change of frame) this.fanout.emit(change);
   }
 }

@@ -4,8 +4,8 @@ import type { DataSource, EntityManager } from "typeorm";
 import type { IssueState } from "./change";
 import type { Logger } from "../logger";
 import { Fanout, type BusListener, type ChangeBus } from "./bus";
-import type { ChangeEvent } from "./change";
-import { decodePayload, encodeEvents, encodeFlush, isRef, type ChangeRef } from "./wire-format";
+import type { Change } from "./change";
+import { decodePayload, encodeChanges, encodeFlush, isRef, type ChangeRef } from "./wire-format";
 
 export interface PostgresChangeBusOptions {
   /** Connection string of the database the app writes to (NOTIFY is per database). */
@@ -44,7 +44,7 @@ export class PostgresChangeBus implements ChangeBus {
   private healthTimer: NodeJS.Timeout | undefined;
   /** When the listening connection last proved alive; a gap starts no earlier. */
   private aliveAt = Date.now();
-  /** Payloads are handled one after another, so events keep commit order even when one needs a lookup. */
+  /** Payloads are handled one after another, so changes keep commit order even when one needs a lookup. */
   private chain: Promise<void> = Promise.resolve();
   private readonly flushes = new Map<string, () => void>();
 
@@ -53,8 +53,8 @@ export class PostgresChangeBus implements ChangeBus {
     this.fanout = new Fanout((error) => options.logger.error({ err: error }, "subscription listener failed"));
   }
 
-  async publish(manager: EntityManager, events: readonly ChangeEvent[]): Promise<void> {
-    for (const payload of encodeEvents(events)) {
+  async publish(manager: EntityManager, changes: readonly Change[]): Promise<void> {
+    for (const payload of encodeChanges(changes)) {
       await manager.query("SELECT pg_notify($1, $2)", [this.channel, payload]);
     }
   }
@@ -177,11 +177,11 @@ export class PostgresChangeBus implements ChangeBus {
       this.flushes.get(decoded.nonce)?.();
       return;
     }
-    const items = decoded.items.some(isRef) ? await this.resolveRefs(decoded.items) : (decoded.items as ChangeEvent[]);
-    for (const event of items) this.fanout.emit(event);
+    const items = decoded.items.some(isRef) ? await this.resolveRefs(decoded.items) : (decoded.items as Change[]);
+    for (const change of items) this.fanout.emit(change);
   }
 
-  private async resolveRefs(items: ReadonlyArray<ChangeEvent | ChangeRef>): Promise<ChangeEvent[]> {
+  private async resolveRefs(items: ReadonlyArray<Change | ChangeRef>): Promise<Change[]> {
     const ds = this.options.dataSource;
     const readingIds = items.flatMap((item) => (isRef(item) && item.kind === "signal" ? [item.readingId] : []));
     const changeIds = items.flatMap((item) => (isRef(item) && item.kind === "issue" ? [item.changeId] : []));
@@ -193,13 +193,13 @@ export class PostgresChangeBus implements ChangeBus {
       : [];
     const changes: Array<{ id: string; issue_id: string; vehicle_id: string | null; user_id: string | null; state: IssueState }> =
       changeIds.length
-        ? await ds.query(`SELECT id, issue_id, vehicle_id, user_id, state FROM vehicle_issue_events WHERE id = ANY($1::bigint[])`, [
+        ? await ds.query(`SELECT id, issue_id, vehicle_id, user_id, state FROM vehicle_issue_changes WHERE id = ANY($1::bigint[])`, [
             changeIds,
           ])
         : [];
     const readingById = new Map(readings.map((row) => [String(row.id), row]));
     const changeById = new Map(changes.map((row) => [String(row.id), row]));
-    return items.flatMap((item): ChangeEvent[] => {
+    return items.flatMap((item): Change[] => {
       if (!isRef(item)) return [item];
       if (item.kind === "signal") {
         const row = readingById.get(item.readingId);

@@ -3,12 +3,12 @@ import type { BusListener, BusMessage } from "./bus";
 
 /** What a stream needs to know about one kind of change (signals, issues). */
 export interface StreamSource<E, P> {
-  /** The event when this subscriber wants it (kind, filters, access), else undefined. */
+  /** The change when this subscriber wants it (kind, filters, access), else undefined. */
   accept(message: BusMessage): E | undefined;
   /** The replay and de-duplication key (reading id, change id). */
-  keyOf(event: E): string;
-  /** The payload of a live event; undefined when its row is gone (vehicle deleted meanwhile). */
-  load(event: E): Promise<P | undefined>;
+  keyOf(change: E): string;
+  /** The payload of a live change; undefined when its row is gone (vehicle deleted meanwhile). */
+  load(change: E): Promise<P | undefined>;
   /**
    * One page of what this subscriber would have received since `since`: the changes after key
    * `after` (all when undefined), oldest first, at most `limit`.
@@ -20,7 +20,7 @@ export interface StreamOptions {
   readonly subscribe: (listener: BusListener) => () => void;
   /** Replay what happened since then before going live. */
   readonly since?: Date;
-  /** Live events waiting while the client does not keep up; more disconnects it. */
+  /** Live changes waiting while the client does not keep up; more disconnects it. */
   readonly maxQueue: number;
   /** Most rows one replay sends; when there are more, the stream ends with ReplayTooLong after them. */
   readonly maxReplay: number;
@@ -44,7 +44,7 @@ export class ReplayTooLong extends AppError {
 
 export class SlowConsumer extends AppError {
   constructor(limit: number) {
-    super(503, "CLIENT_TOO_SLOW", `more than ${limit} events waiting: the client does not keep up`);
+    super(503, "CLIENT_TOO_SLOW", `more than ${limit} changes waiting: the client does not keep up`);
   }
 }
 
@@ -56,7 +56,7 @@ interface ReplayPage {
   readonly read: number;
 }
 
-type Input<E> = { readonly kind: "event"; readonly event: E } | ReplayPage | { readonly kind: "fail"; readonly error: unknown };
+type Input<E> = { readonly kind: "change"; readonly change: E } | ReplayPage | { readonly kind: "fail"; readonly error: unknown };
 
 /** Keys already sent, the most recent `capacity` of them (a Set iterates in insertion order). */
 class RecentKeys {
@@ -75,14 +75,14 @@ class RecentKeys {
 }
 
 /**
- * One subscription's events, in order, with no gap and no duplicate: it listens first (queueing),
+ * One subscription's changes, in order, with no gap and no duplicate: it listens first (queueing),
  * replays from the database what happened since `since`, then continues with the queued and live
- * events, skipping any key it already sent. A bus `gap` triggers the same catch-up.
+ * changes, skipping any key it already sent. A bus `gap` triggers the same catch-up.
  *
- * Hand-written rather than an async generator: a generator waiting for the next event cannot be
+ * Hand-written rather than an async generator: a generator waiting for the next change cannot be
  * stopped by `return()` until one arrives, so an idle client's unsubscribe would leak the listener.
  * Payloads are loaded only when the consumer asks for the next one, so a client that does not read
- * makes events queue here, bounded by `maxQueue`.
+ * makes changes queue here, bounded by `maxQueue`.
  */
 export class ResumableStream<E, P> implements AsyncIterableIterator<P> {
   private readonly queue: Array<Input<E>> = [];
@@ -98,7 +98,7 @@ export class ResumableStream<E, P> implements AsyncIterableIterator<P> {
     private readonly source: StreamSource<E, P>,
     private readonly options: StreamOptions,
   ) {
-    // Enough to recognise every replayed row and the live events around the seam.
+    // Enough to recognise every replayed row and the live changes around the seam.
     this.sent = new RecentKeys(options.maxReplay + options.maxQueue);
     this.unsubscribe = options.subscribe((message) => this.receive(message));
     if (options.since) this.queue.push({ kind: "replay", since: options.since, read: 0 });
@@ -142,9 +142,9 @@ export class ResumableStream<E, P> implements AsyncIterableIterator<P> {
     if (message.kind === "gap") {
       this.queue.push({ kind: "replay", since: message.since, read: 0 });
     } else {
-      const event = this.source.accept(message);
-      if (event === undefined) return;
-      this.queue.push({ kind: "event", event });
+      const change = this.source.accept(message);
+      if (change === undefined) return;
+      this.queue.push({ kind: "change", change });
     }
     if (this.queue.length > this.options.maxQueue) {
       this.fail(new SlowConsumer(this.options.maxQueue));
@@ -176,16 +176,16 @@ export class ResumableStream<E, P> implements AsyncIterableIterator<P> {
   private async process(input: Input<E>): Promise<void> {
     if (input.kind === "fail") throw input.error;
     if (input.kind === "replay") return this.replayPage(input);
-    const key = this.source.keyOf(input.event);
+    const key = this.source.keyOf(input.change);
     if (this.sent.has(key)) return;
-    const payload = await this.source.load(input.event);
+    const payload = await this.source.load(input.change);
     if (payload === undefined || this.closed) return;
     this.sent.add(key);
     this.ready.push(payload);
   }
 
   /**
-   * Reads one page and queues the next one ahead of the live events, so a replay never holds more
+   * Reads one page and queues the next one ahead of the live changes, so a replay never holds more
    * than a page per subscriber and reads on only as fast as the client takes it. One row past the
    * limit is read to learn whether more exist; if so, the rows up to the limit go out, then the error.
    */

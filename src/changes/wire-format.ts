@@ -1,5 +1,5 @@
 import type { IssueState } from "./change";
-import type { ChangeEvent } from "./change";
+import type { Change } from "./change";
 
 /**
  * NOTIFY payloads: compact JSON arrays, ids and filter fields only, never a signal body.
@@ -13,7 +13,7 @@ import type { ChangeEvent } from "./change";
  */
 export const MAX_PAYLOAD_BYTES = 4000;
 
-export type WireEvent =
+export type WireChange =
   | readonly ["s", string, string | null, string, string]
   | readonly ["i", string, string | null, string | null, IssueState, string]
   | readonly ["S", string]
@@ -22,24 +22,24 @@ export type WireEvent =
 /** A reference the receiver must resolve from the database. */
 export type ChangeRef = { readonly kind: "signal"; readonly readingId: string } | { readonly kind: "issue"; readonly changeId: string };
 
-export type Decoded = { readonly kind: "events"; readonly items: Array<ChangeEvent | ChangeRef> } | { readonly kind: "flush"; readonly nonce: string };
+export type Decoded = { readonly kind: "changes"; readonly items: Array<Change | ChangeRef> } | { readonly kind: "flush"; readonly nonce: string };
 
-function toWire(event: ChangeEvent): WireEvent {
-  const wire: WireEvent =
-    event.kind === "signal"
-      ? ["s", event.vehicleId, event.userId, event.code, event.readingId]
-      : ["i", event.issueId, event.vehicleId, event.userId, event.state, event.changeId];
+function toWire(change: Change): WireChange {
+  const wire: WireChange =
+    change.kind === "signal"
+      ? ["s", change.vehicleId, change.userId, change.code, change.readingId]
+      : ["i", change.issueId, change.vehicleId, change.userId, change.state, change.changeId];
   if (Buffer.byteLength(JSON.stringify(wire)) + 2 <= MAX_PAYLOAD_BYTES) return wire;
-  return event.kind === "signal" ? ["S", event.readingId] : ["I", event.changeId];
+  return change.kind === "signal" ? ["S", change.readingId] : ["I", change.changeId];
 }
 
-/** Splits events into as few payloads as fit, keeping their order. */
-export function encodeEvents(events: readonly ChangeEvent[]): string[] {
+/** Splits changes into as few payloads as fit, keeping their order. */
+export function encodeChanges(changes: readonly Change[]): string[] {
   const payloads: string[] = [];
   let current: string[] = [];
   let size = 2; // the enclosing []
-  for (const event of events) {
-    const item = JSON.stringify(toWire(event));
+  for (const change of changes) {
+    const item = JSON.stringify(toWire(change));
     const itemSize = Buffer.byteLength(item) + 1; // and its comma
     if (current.length > 0 && size + itemSize > MAX_PAYLOAD_BYTES) {
       payloads.push(`[${current.join(",")}]`);
@@ -61,7 +61,7 @@ const isText = (value: unknown): value is string => typeof value === "string";
 const isTextOrNull = (value: unknown): value is string | null => value === null || typeof value === "string";
 const isState = (value: unknown): value is IssueState => value === "OPEN" || value === "RESOLVED";
 
-function fromWire(item: unknown): ChangeEvent | ChangeRef | undefined {
+function fromWire(item: unknown): Change | ChangeRef | undefined {
   if (!Array.isArray(item)) return undefined;
   const [tag, ...rest] = item as unknown[];
   if (tag === "s" && rest.length === 4 && isText(rest[0]) && isTextOrNull(rest[1]) && isText(rest[2]) && isText(rest[3])) {
@@ -88,12 +88,12 @@ export function decodePayload(payload: string | undefined): Decoded | undefined 
   }
   if (Array.isArray(parsed)) {
     const items = parsed.map(fromWire);
-    return items.every((item) => item !== undefined) ? { kind: "events", items: items as Array<ChangeEvent | ChangeRef> } : undefined;
+    return items.every((item) => item !== undefined) ? { kind: "changes", items: items as Array<Change | ChangeRef> } : undefined;
   }
   const nonce = (parsed as { flush?: unknown } | null)?.flush;
   return isText(nonce) ? { kind: "flush", nonce } : undefined;
 }
 
-export function isRef(item: ChangeEvent | ChangeRef): item is ChangeRef {
+export function isRef(item: Change | ChangeRef): item is ChangeRef {
   return !("vehicleId" in item);
 }

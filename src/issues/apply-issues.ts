@@ -30,7 +30,7 @@ export function issueKey(vehicleId: string | null, userId: string | null, type: 
 }
 
 /**
- * Opens, refreshes, resolves and reopens issues, and logs each change in `vehicle_issue_events`.
+ * Opens, refreshes, resolves and reopens issues, and logs each change in `vehicle_issue_changes`.
  * One statement per round; a round holds at most one report per issue (ON CONFLICT may touch a row
  * once per statement), so a batch normally needs a single round.
  */
@@ -99,7 +99,7 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
        )
        -- occurred_at after the vehicle's lock, not now() (the transaction's start, before any lock
        -- wait): per vehicle the log's times then follow commit order, as resuming \`since\` needs.
-       INSERT INTO vehicle_issue_events (issue_id, vehicle_id, user_id, state, change, event_id, occurred_at)
+       INSERT INTO vehicle_issue_changes (issue_id, vehicle_id, user_id, state, change, event_id, occurred_at)
        SELECT c.id, c.vehicle_id, c.user_id, c.state,
               CASE WHEN p.state IS NULL THEN CASE WHEN c.state = 'OPEN' THEN 'OPENED' ELSE 'RESOLVED' END
                    WHEN p.state = 'OPEN' THEN CASE WHEN c.state = 'OPEN' THEN 'REFRESHED' ELSE 'RESOLVED' END

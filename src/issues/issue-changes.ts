@@ -1,6 +1,6 @@
 import { In, type DataSource } from "typeorm";
 import { IssueState } from "./issue-state";
-import { VehicleIssueEvent } from "./vehicle-issue-event.entity";
+import { VehicleIssueChange } from "./vehicle-issue-change.entity";
 import { VehicleIssue } from "./vehicle-issue.entity";
 
 export interface IssueChangeFilter {
@@ -15,7 +15,7 @@ export interface IssueChangeFilter {
  * fields are the issue's current ones; state and resolvedAt follow the change when it is not the latest.
  * `updatedAt` is the change's own log time: the point a client resumes from (`since`).
  */
-function issueAsOf(issue: VehicleIssue, change: VehicleIssueEvent): VehicleIssue {
+function issueAsOf(issue: VehicleIssue, change: VehicleIssueChange): VehicleIssue {
   const asOf = { updatedAt: change.occurredAt };
   if (issue.state === change.state) return Object.assign(new VehicleIssue(), issue, asOf);
   return Object.assign(new VehicleIssue(), issue, {
@@ -25,7 +25,7 @@ function issueAsOf(issue: VehicleIssue, change: VehicleIssueEvent): VehicleIssue
   });
 }
 
-async function withIssues(dataSource: DataSource, changes: readonly VehicleIssueEvent[]): Promise<Array<{ key: string; payload: VehicleIssue }>> {
+async function withIssues(dataSource: DataSource, changes: readonly VehicleIssueChange[]): Promise<Array<{ key: string; payload: VehicleIssue }>> {
   if (changes.length === 0) return [];
   const issues = await dataSource.getRepository(VehicleIssue).findBy({ id: In([...new Set(changes.map((change) => change.issueId))]) });
   const byId = new Map(issues.map((issue) => [issue.id, issue]));
@@ -37,7 +37,7 @@ async function withIssues(dataSource: DataSource, changes: readonly VehicleIssue
 
 /** Issues as the given changes left them, by change id (missing ids: the issue was deleted). */
 export async function issuesByChangeIds(dataSource: DataSource, ids: readonly string[]): Promise<Map<string, VehicleIssue>> {
-  const changes = await dataSource.getRepository(VehicleIssueEvent).findBy({ id: In([...ids]) });
+  const changes = await dataSource.getRepository(VehicleIssueChange).findBy({ id: In([...ids]) });
   return new Map((await withIssues(dataSource, changes)).map((row) => [row.key, row.payload]));
 }
 
@@ -50,7 +50,7 @@ export async function replayIssues(
   after?: string,
 ): Promise<Array<{ key: string; payload: VehicleIssue }>> {
   const query = dataSource
-    .getRepository(VehicleIssueEvent)
+    .getRepository(VehicleIssueChange)
     .createQueryBuilder("e")
     .where("e.occurredAt >= :since", { since })
     .orderBy("e.id", "ASC")

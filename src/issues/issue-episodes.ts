@@ -1,7 +1,7 @@
-import type { IssueChange } from "./vehicle-issue-event.entity";
+import type { IssueChangeKind } from "./vehicle-issue-change.entity";
 
 export interface IssueChangeAt {
-  readonly change: IssueChange;
+  readonly change: IssueChangeKind;
   readonly at: Date;
 }
 

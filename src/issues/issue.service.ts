@@ -6,7 +6,7 @@ import { keysetPage } from "../graphql/keyset";
 import type { IssueChangeAt } from "./issue-episodes";
 import type { IssueState } from "./issue-state";
 import { IssueOrderField } from "./issues.args";
-import type { IssueChange } from "./vehicle-issue-event.entity";
+import type { IssueChangeKind } from "./vehicle-issue-change.entity";
 import { VehicleIssue } from "./vehicle-issue.entity";
 
 export interface IssueFilter {
@@ -58,9 +58,9 @@ export class IssueService {
    */
   async changesByIssues(viewer: Viewer, issueIds: readonly string[]): Promise<Array<IssueChangeAt & { issueId: string }>> {
     const scope = scopeOf(viewer);
-    const rows: Array<{ issueId: string; change: IssueChange; at: Date }> = await this.dataSource.query(
+    const rows: Array<{ issueId: string; change: IssueChangeKind; at: Date }> = await this.dataSource.query(
       `SELECT e.issue_id AS "issueId", e.change, COALESCE(w.delivered_at, w.received_at, e.occurred_at) AS at
-         FROM vehicle_issue_events e
+         FROM vehicle_issue_changes e
          LEFT JOIN webhook_events w ON w.event_id = e.event_id
         WHERE e.issue_id = ANY($1::uuid[]) ${scope === undefined ? "" : "AND e.user_id = $2"}
         ORDER BY e.issue_id, e.id`,

@@ -1,7 +1,7 @@
 import type { EntityManager } from "typeorm";
 import { applyIssueReports, type IssueReportToApply } from "../issues/apply-issues";
 import { applyFailures, applyReadings, type FailureToApply, type ReadingToApply } from "../signals/apply-signals";
-import type { ChangeEvent, ChangePublisher } from "../changes/change";
+import type { Change, ChangePublisher } from "../changes/change";
 import { upsertVehicles } from "../vehicles/vehicle-upsert";
 import { ownerReadAt } from "./owner-read-at";
 import type { DeliveryOutcome, IncomingDelivery } from "./incoming-delivery";
@@ -74,7 +74,7 @@ export async function applyDeliveries(
     }
   }
 
-  const changes: ChangeEvent[] = [
+  const changes: Change[] = [
     ...(await applyReadings(manager, readings)),
     ...(await applyIssueReports(manager, reports)),
   ];

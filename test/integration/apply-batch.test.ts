@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ChangeEvent } from "../../src/changes/change";
+import type { Change } from "../../src/changes/change";
 import { applyDeliveries } from "../../src/webhooks/apply-deliveries";
 import type { IncomingDelivery } from "../../src/webhooks/incoming-delivery";
 import { normalizeDelivery } from "../../src/webhooks/normalize";
@@ -13,7 +13,7 @@ const T0 = Date.parse("2026-11-01T10:00:00Z");
 /** The apply path takes a batch in one transaction (for group commit); the HTTP route sends batches of one. */
 describe("applyDeliveries with a batch", () => {
   let t: TestApp;
-  let published: ChangeEvent[];
+  let published: Change[];
   const incoming = (payload: Record<string, unknown>): IncomingDelivery => ({
     delivery: normalizeDelivery(payload) as DataDelivery,
     rawBody: Buffer.from(JSON.stringify(payload)),
@@ -61,7 +61,7 @@ describe("applyDeliveries with a batch", () => {
     await apply([report("ERROR", T0), report("RESOLVED", T0 + 1000), report("ERROR", T0 + 2000)]);
 
     const changes = await t.app.dataSource.query(
-      "SELECT e.change FROM vehicle_issue_events e JOIN vehicle_issues i ON i.id = e.issue_id WHERE i.vehicle_id = $1 ORDER BY e.id",
+      "SELECT e.change FROM vehicle_issue_changes e JOIN vehicle_issues i ON i.id = e.issue_id WHERE i.vehicle_id = $1 ORDER BY e.id",
       [vehicleId],
     );
     expect(changes.map((row: { change: string }) => row.change)).toEqual(["OPENED", "RESOLVED", "REOPENED"]);

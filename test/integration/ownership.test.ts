@@ -105,7 +105,7 @@ describe("migration DeliveredForUser", () => {
     expect(await users("signal_readings")).toEqual(["legacy-owner", "legacy-owner"]);
     expect(await users("signal_errors")).toEqual(["legacy-owner"]);
     expect(await users("vehicle_issues")).toEqual(["legacy-owner", "legacy-previous"]);
-    expect(await users("vehicle_issue_events")).toEqual(["legacy-owner", "legacy-previous"]);
+    expect(await users("vehicle_issue_changes")).toEqual(["legacy-owner", "legacy-previous"]);
     expect(await db.query(`SELECT owner_read_at FROM vehicles WHERE id = 'legacy-1'`)).toEqual([{ owner_read_at: new Date(t2) }]);
 
     // The owner sees it all; a delivery read before the newest stored reading does not take the vehicle over.

@@ -328,7 +328,7 @@ describe("POST /webhooks/smartcar under fuzzing", () => {
              (SELECT count(*)::int FROM signals s WHERE NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.event_id = s.event_id)) AS signals,
              (SELECT count(*)::int FROM signal_errors s WHERE NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.event_id = s.event_id)) AS signal_errors,
              (SELECT count(*)::int FROM vehicle_issues i WHERE NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.event_id = i.event_id)) AS issues,
-             (SELECT count(*)::int FROM vehicle_issue_events i WHERE NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.event_id = i.event_id)) AS issue_events,
+             (SELECT count(*)::int FROM vehicle_issue_changes i WHERE NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.event_id = i.event_id)) AS issue_events,
              (SELECT count(*)::int FROM vehicles v WHERE NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.vehicle_id = v.id)) AS vehicles`);
     expect(orphans).toEqual({ readings: 0, signals: 0, signal_errors: 0, issues: 0, issue_events: 0, vehicles: 0 });
 

@@ -177,7 +177,7 @@ describe("POST /webhooks/smartcar with every known payload variant", () => {
       const body = raw(name).replace('"1234567890"', JSON.stringify(eventId));
       expect((await postDelivery(t.url, body)).body).toEqual({ status: "applied", eventId });
       const [issue] = await query<{ vehicle_id: string | null; type: string; state: string; signal_codes: string[] }>(
-        "SELECT i.vehicle_id, i.type, i.state, i.signal_codes FROM vehicle_issues i JOIN vehicle_issue_events e ON e.issue_id = i.id WHERE e.event_id = $1",
+        "SELECT i.vehicle_id, i.type, i.state, i.signal_codes FROM vehicle_issues i JOIN vehicle_issue_changes e ON e.issue_id = i.id WHERE e.event_id = $1",
         [eventId],
       );
       expect(issue).toMatchObject({ vehicle_id: null, type: "COMPATIBILITY", state: "OPEN" });

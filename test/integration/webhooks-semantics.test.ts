@@ -133,7 +133,7 @@ describe("POST /webhooks/smartcar semantics", () => {
         { state: "RESOLVED", opened_at: new Date(T0), resolved_at: new Date(T0 + 2000), reopen_count: 0, occurrences: 2 },
       ]);
       const changes = await query<{ change: string }>(
-        "SELECT e.change FROM vehicle_issue_events e JOIN vehicle_issues i ON i.id = e.issue_id WHERE i.vehicle_id = $1 ORDER BY e.id",
+        "SELECT e.change FROM vehicle_issue_changes e JOIN vehicle_issues i ON i.id = e.issue_id WHERE i.vehicle_id = $1 ORDER BY e.id",
         [vehicleId],
       );
       expect(changes.map((row) => row.change)).toEqual(["OPENED", "REFRESHED", "RESOLVED"]);

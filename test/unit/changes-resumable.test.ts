@@ -15,8 +15,8 @@ function setup(options: { since?: Date; replayed?: string[]; maxQueue?: number; 
   const pages: Array<{ after: string | undefined; limit: number }> = [];
   const source: StreamSource<SignalChanged, string> = {
     accept: (message: BusMessage) => (message.kind === "signal" ? message : undefined),
-    keyOf: (event) => event.readingId,
-    load: async (event) => `live ${event.readingId}`,
+    keyOf: (change) => change.readingId,
+    load: async (change) => `live ${change.readingId}`,
     replay: async (since, after, limit) => {
       if (after === undefined) replays.push(since);
       pages.push({ after, limit });
@@ -40,7 +40,7 @@ function setup(options: { since?: Date; replayed?: string[]; maxQueue?: number; 
 }
 
 describe("ResumableStream", () => {
-  it("replays first, then the events that arrived meanwhile, skipping those the replay already had", async () => {
+  it("replays first, then the changes that arrived meanwhile, skipping those the replay already had", async () => {
     const { bus, stream, openGate } = setup({ since: new Date(0), replayed: ["1", "2", "3"] });
     const first = stream.next();
     // Committed during the replay: 3 is also in the replay's snapshot, 4 is not.

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { IssueState } from "../../src/issues/issue-state";
-import type { ChangeEvent } from "../../src/changes/change";
-import { decodePayload, encodeEvents, encodeFlush, MAX_PAYLOAD_BYTES } from "../../src/changes/wire-format";
+import type { Change } from "../../src/changes/change";
+import { decodePayload, encodeChanges, encodeFlush, MAX_PAYLOAD_BYTES } from "../../src/changes/wire-format";
 
-const signal = (readingId: string, code = "tractionbattery-stateofcharge"): ChangeEvent => ({
+const signal = (readingId: string, code = "tractionbattery-stateofcharge"): Change => ({
   kind: "signal",
   vehicleId: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
   userId: "user-1",
@@ -13,35 +13,35 @@ const signal = (readingId: string, code = "tractionbattery-stateofcharge"): Chan
 
 describe("NOTIFY payloads", () => {
   it("round-trip signal and issue changes, nulls included", () => {
-    const events: ChangeEvent[] = [
+    const changes: Change[] = [
       signal("1"),
       { kind: "issue", issueId: "a1b2", vehicleId: null, userId: null, state: IssueState.RESOLVED, changeId: "7" },
     ];
-    const [payload, ...rest] = encodeEvents(events);
+    const [payload, ...rest] = encodeChanges(changes);
     expect(rest).toEqual([]);
-    expect(decodePayload(payload)).toEqual({ kind: "events", items: events });
+    expect(decodePayload(payload)).toEqual({ kind: "changes", items: changes });
   });
 
   it("split a large batch into payloads under the limit, keeping the order", () => {
-    const events = Array.from({ length: 500 }, (_, index) => signal(String(index)));
-    const payloads = encodeEvents(events);
+    const changes = Array.from({ length: 500 }, (_, index) => signal(String(index)));
+    const payloads = encodeChanges(changes);
     expect(payloads.length).toBeGreaterThan(1);
     for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
-    expect(payloads.flatMap((payload) => (decodePayload(payload) as { items: ChangeEvent[] }).items)).toEqual(events);
+    expect(payloads.flatMap((payload) => (decodePayload(payload) as { items: Change[] }).items)).toEqual(changes);
   });
 
-  it("stay under the limit whatever the strings, sending only the id of an event too long to inline", () => {
+  it("stay under the limit whatever the strings, sending only the id of an change too long to inline", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.string({ maxLength: 6000, unit: "grapheme" }), fc.nat()), { maxLength: 20 }), (specs) => {
-        const events = specs.map(([code, id]) => signal(String(id), code));
-        const payloads = encodeEvents(events);
+        const changes = specs.map(([code, id]) => signal(String(id), code));
+        const payloads = encodeChanges(changes);
         for (const payload of payloads) expect(Buffer.byteLength(payload)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
         const items = payloads.flatMap((payload) => (decodePayload(payload) as { items: unknown[] }).items);
-        // An event is inlined when its own payload `[[...]]` fits.
-        const fits = (event: ChangeEvent & { kind: "signal" }) =>
-          Buffer.byteLength(JSON.stringify([["s", event.vehicleId, event.userId, event.code, event.readingId]])) <= MAX_PAYLOAD_BYTES;
+        // An change is inlined when its own payload `[[...]]` fits.
+        const fits = (change: Change & { kind: "signal" }) =>
+          Buffer.byteLength(JSON.stringify([["s", change.vehicleId, change.userId, change.code, change.readingId]])) <= MAX_PAYLOAD_BYTES;
         expect(items).toEqual(
-          events.map((event) => (event.kind === "signal" && !fits(event) ? { kind: "signal", readingId: event.readingId } : event)),
+          changes.map((change) => (change.kind === "signal" && !fits(change) ? { kind: "signal", readingId: change.readingId } : change)),
         );
       }),
     );

@@ -2,14 +2,14 @@ import { Column, Entity, Index, ManyToOne, PrimaryGeneratedColumn } from "typeor
 import { IssueState } from "./issue-state";
 import { VehicleIssue } from "./vehicle-issue.entity";
 
-export type IssueChange = "OPENED" | "REFRESHED" | "RESOLVED" | "REOPENED";
+export type IssueChangeKind = "OPENED" | "REFRESHED" | "RESOLVED" | "REOPENED";
 
 /** Append-only log of every change to a vehicle issue: the audit trail and the subscription replay source. */
-@Entity("vehicle_issue_events")
-@Index("vehicle_issue_events_occurred_at_idx", ["occurredAt"])
-@Index("vehicle_issue_events_issue_id_idx", ["issueId", "id"])
-@Index("vehicle_issue_events_user_occurred_idx", ["userId", "occurredAt"])
-export class VehicleIssueEvent {
+@Entity("vehicle_issue_changes")
+@Index("vehicle_issue_changes_occurred_at_idx", ["occurredAt"])
+@Index("vehicle_issue_changes_issue_id_idx", ["issueId", "id"])
+@Index("vehicle_issue_changes_user_occurred_idx", ["userId", "occurredAt"])
+export class VehicleIssueChange {
   @PrimaryGeneratedColumn("identity", { type: "bigint", generatedIdentity: "ALWAYS" })
   id: string;
 
@@ -26,7 +26,7 @@ export class VehicleIssueEvent {
   state: IssueState;
 
   @Column("text")
-  change: IssueChange;
+  change: IssueChangeKind;
 
   @Column("text")
   eventId: string;
