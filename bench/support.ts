@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { SignJWT } from "jose";
+import { mintApiToken } from "../src/auth/token";
 import { Client } from "pg";
 import { hmacHex } from "../src/webhooks/signature";
 
@@ -250,11 +250,8 @@ export async function postDelivery(baseUrl: string, body: string): Promise<numbe
 }
 
 /** An admin API token; it always carries `exp` (the service refuses tokens without one). */
-export function adminJwt(expiresIn = "2h"): Promise<string> {
-  return new SignJWT({ role: "admin" })
-    .setProtectedHeader({ alg: "HS256" })
-    .setExpirationTime(expiresIn)
-    .sign(new TextEncoder().encode(JWT_SECRET));
+export function adminJwt(ttlSeconds = 2 * 3600): Promise<string> {
+  return mintApiToken(JWT_SECRET, { admin: true, ttlSeconds });
 }
 
 /** Runs `worker` in `concurrency` loops, each until it returns false. */

@@ -3,7 +3,8 @@ import { createClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
 import { hmacHex } from "../webhooks/signature";
 import { baseUrlOption, defaultBaseUrl, parseOptions, type Command, type CommandIO } from "./command";
-import { jwtSecretFrom, managementTokenFrom, mintApiToken } from "./secrets";
+import { mintApiToken } from "../auth/token";
+import { jwtSecretFrom, managementTokenFrom } from "./secrets";
 import { attemptBody, deliveryStatus, postWebhook, verifyBody, type SmartcarEvent } from "./smartcar-webhook";
 
 /** The probe: one vehicle of its own, so a check never touches a real vehicle's data. */

@@ -1,4 +1,3 @@
-import { SignJWT } from "jose";
 import { ConfigError, loadConfig } from "../config";
 import { SetupError } from "./command";
 
@@ -25,22 +24,4 @@ export function jwtSecretFrom(env: Env): string | undefined {
 /** The current SMARTCAR_MANAGEMENT_TOKEN (the first of a rotation list) as the service uses it; undefined when unset. */
 export function managementTokenFrom(env: Env): string | undefined {
   return readWithServiceRules(env, "SMARTCAR_MANAGEMENT_TOKEN", (config) => config.managementTokens[0]);
-}
-
-export interface ApiTokenClaims {
-  /** Smartcar user id the token is scoped to; optional for an admin token. */
-  readonly sub?: string;
-  readonly admin: boolean;
-  readonly ttlSeconds: number;
-}
-
-/** An HS256 API token the service accepts (src/auth/viewer.ts): `sub`, optional `role: "admin"`, always `exp`. */
-export async function mintApiToken(secret: string, claims: ApiTokenClaims, now = new Date()): Promise<string> {
-  const issuedAt = Math.floor(now.getTime() / 1000);
-  const jwt = new SignJWT(claims.admin ? { role: "admin" } : {})
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + claims.ttlSeconds);
-  if (claims.sub !== undefined) jwt.setSubject(claims.sub);
-  return jwt.sign(new TextEncoder().encode(secret));
 }

@@ -1,5 +1,6 @@
 import { integerOption, parseOptions, SetupError, UsageError, type Command } from "./command";
-import { jwtSecretFrom, mintApiToken } from "./secrets";
+import { mintApiToken } from "../auth/token";
+import { jwtSecretFrom } from "./secrets";
 
 const DEFAULT_TTL_SECONDS = 3600;
 const MAX_TTL_SECONDS = 30 * 24 * 3600;

@@ -1,4 +1,4 @@
-import { SignJWT } from "jose";
+import { mintApiToken } from "../../src/auth/token";
 import { Client } from "pg";
 import { TEST_JWT_SECRET } from "./test-app";
 
@@ -45,21 +45,15 @@ export async function gqlData<T = Record<string, unknown>>(baseUrl: string, quer
 
 export interface TokenSpec {
   sub?: string;
-  role?: string;
+  role?: "admin";
   /** Seconds from now; negative for an expired token. @default 3600 */
   expiresIn?: number;
   secret?: string;
 }
 
-/** An HS256 bearer token as an identity provider would issue it. */
-export async function signToken(spec: TokenSpec = {}): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const jwt = new SignJWT({ ...(spec.role ? { role: spec.role } : {}) })
-    .setProtectedHeader({ alg: "HS256" })
-    .setIssuedAt(now)
-    .setExpirationTime(now + (spec.expiresIn ?? 3600));
-  if (spec.sub) jwt.setSubject(spec.sub);
-  return jwt.sign(new TextEncoder().encode(spec.secret ?? TEST_JWT_SECRET));
+/** An API token as `fleetgraph token` mints it (signed with TEST_JWT_SECRET unless `secret` says otherwise). */
+export function signToken(spec: TokenSpec = {}): Promise<string> {
+  return mintApiToken(spec.secret ?? TEST_JWT_SECRET, { sub: spec.sub, admin: spec.role === "admin", ttlSeconds: spec.expiresIn ?? 3600 });
 }
 
 /** An unsigned `alg: none` token (RFC 7519 §6), which must never be accepted. */

@@ -1,26 +1,9 @@
 import { createClient, type Client } from "graphql-ws";
 import type { GraphQLFormattedError } from "graphql";
-import { SignJWT } from "jose";
 import WebSocket from "ws";
-import { TEST_JWT_SECRET } from "./test-app";
 
-export interface TokenClaims {
-  sub?: string;
-  role?: "admin";
-  /** Seconds from now; negative for an expired token. @default 3600 */
-  expiresInSeconds?: number;
-  secret?: string;
-}
-
-/** An HS256 API token like the ones apps send, signed with TEST_JWT_SECRET unless told otherwise. */
-export async function signToken(claims: TokenClaims = {}): Promise<string> {
-  const jwt = new SignJWT(claims.role ? { role: claims.role } : {})
-    .setProtectedHeader({ alg: "HS256" })
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + (claims.expiresInSeconds ?? 3600));
-  if (claims.sub !== undefined) jwt.setSubject(claims.sub);
-  return jwt.sign(new TextEncoder().encode(claims.secret ?? TEST_JWT_SECRET));
-}
+/** Tokens for sockets are the same as for HTTP: one signer (src/auth/token.ts). */
+export { signToken } from "./graphql";
 
 export type Received<T> =
   | { readonly kind: "next"; readonly data: T }

@@ -38,7 +38,7 @@ describe("subscription access", () => {
     });
 
     it("closes with 4401 for an expired token", async () => {
-      const live = connectLive(t.wsUrl, { token: await signToken({ sub: "u", expiresInSeconds: -10 }) });
+      const live = connectLive(t.wsUrl, { token: await signToken({ sub: "u", expiresIn: -10 }) });
       expect(await live.closed).toMatchObject({ code: 4401 });
     });
 
@@ -49,7 +49,7 @@ describe("subscription access", () => {
   });
 
   it("closes the socket with 4401 when the token expires", async () => {
-    const live = connectLive(t.wsUrl, { token: await signToken({ sub: "u", expiresInSeconds: 2 }) });
+    const live = connectLive(t.wsUrl, { token: await signToken({ sub: "u", expiresIn: 2 }) });
     const subscription = await live.subscribe(SIGNAL_UPDATED);
     const started = Date.now();
     expect(await live.closed).toMatchObject({ code: 4401, reason: "Token expired" });
