@@ -59,7 +59,8 @@ describe("subscriptions over graphql-ws", () => {
       const other = randomUUID();
       const socOnly = await live.subscribe<SignalEvent>(SIGNAL_UPDATED, { vehicleId, codes: [SOC] });
       const everything = await live.subscribe<SignalEvent>(SIGNAL_UPDATED, { vehicleId });
-      const noCodes = await live.subscribe<SignalEvent>(SIGNAL_UPDATED, { vehicleId, codes: [], since: new Date().toISOString() });
+      const start = new Date().toISOString();
+      const noCodes = await live.subscribe<SignalEvent>(SIGNAL_UPDATED, { vehicleId, codes: [], since: start });
 
       await post(vehicleState({ vehicleId, signals: [soc(80, T0), odo(1200, T0)] }));
       await post(vehicleState({ vehicleId: other, signals: [soc(50, T0)] }));
@@ -70,6 +71,14 @@ describe("subscriptions over graphql-ws", () => {
         [vehicleId, SOC, 79],
       ]);
       expect((await everything.take(3)).map(seen)).toEqual([
+        [vehicleId, SOC, 80],
+        [vehicleId, ODO, 1200],
+        [vehicleId, SOC, 79],
+      ]);
+      // The sentinel, subscribed after `noCodes` on the same socket, replays what `noCodes` would have
+      // replayed and received live: once it has everything, `noCodes` had its chance and took none.
+      const sentinel = await live.subscribe<SignalEvent>(SIGNAL_UPDATED, { vehicleId, since: start });
+      expect((await sentinel.take(3)).map(seen)).toEqual([
         [vehicleId, SOC, 80],
         [vehicleId, ODO, 1200],
         [vehicleId, SOC, 79],
