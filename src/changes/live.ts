@@ -1,4 +1,5 @@
-import { GraphQLError } from "graphql";
+import { graphqlErrorOf } from "../graphql/errors";
+import { AppError } from "../errors";
 import type { Viewer } from "../auth/viewer";
 import type { Hub } from "./hub";
 
@@ -18,9 +19,7 @@ export interface LiveInput {
 export function liveInputOf(context: unknown): LiveInput {
   const input = context as Partial<LiveInput> | undefined;
   if (!input?.live || !input.viewer) {
-    throw new GraphQLError("subscriptions are served over WebSocket (graphql-transport-ws) at /graphql", {
-      extensions: { code: "BAD_REQUEST" },
-    });
+    throw graphqlErrorOf(new AppError(400, "OPERATION_NOT_SUPPORTED", "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql"));
   }
   return { viewer: input.viewer, live: input.live };
 }

@@ -1,3 +1,5 @@
+import { graphqlErrorOf } from "./errors";
+import { AppError } from "../errors";
 import type { RequestHandler } from "express";
 import { GraphQLError, Lexer, Source, TokenKind } from "graphql";
 
@@ -16,7 +18,7 @@ const OPENING = new Set<string>([TokenKind.BRACE_L, TokenKind.PAREN_L, TokenKind
 const CLOSING = new Set<string>([TokenKind.BRACE_R, TokenKind.PAREN_R, TokenKind.BRACKET_R]);
 
 function tooLarge(message: string, code: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
+  return graphqlErrorOf(new AppError(400, code, message));
 }
 
 /**

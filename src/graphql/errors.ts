@@ -6,9 +6,14 @@ export function badUserInput(message: string, argument?: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", ...(argument ? { argument } : {}) } });
 }
 
-/** One of our errors (src/errors.ts) as GraphQL answers it over HTTP: its code, and its status for the whole response. */
-export function graphqlErrorOf(error: AppError): GraphQLError {
-  return new GraphQLError(error.message, { extensions: { code: error.code, http: { status: error.status, headers: headersOf(error) } } });
+/**
+ * One of our errors (src/errors.ts: the one vocabulary of codes and statuses) as GraphQL answers it:
+ * its code, any `details` beside it, and over HTTP its status for the whole response.
+ */
+export function graphqlErrorOf(error: AppError, details: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(error.message, {
+    extensions: { code: error.code, ...details, http: { status: error.status, headers: headersOf(error) } },
+  });
 }
 
 function headersOf(error: AppError): Map<string, string> {

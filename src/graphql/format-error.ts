@@ -24,7 +24,8 @@ export function createFormatError(logger: Logger): (formatted: GraphQLFormattedE
       return { message: unavailable.message, ...where, extensions: { code: unavailable.code } };
     }
     if (original instanceof GraphQLError) {
-      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      // `http` sets the HTTP answer's status and headers (Apollo reads it first); no client needs it in the body.
+      const { stacktrace: _stacktrace, http: _http, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
     logger.error({ err: original, path: formatted.path }, "GraphQL: internal error");

@@ -1,3 +1,5 @@
+import { graphqlErrorOf } from "./errors";
+import { AppError } from "../errors";
 import {
   getArgumentValues,
   getDirectiveValues,
@@ -202,11 +204,11 @@ export function operationCost(
 
 function limitError(message: string, code: string, extensions: Record<string, number>): GraphQLError {
   // 400 like other request errors: nothing was executed.
-  return new GraphQLError(message, { extensions: { code, ...extensions, http: { status: 400 } } });
+  return graphqlErrorOf(new AppError(400, code, message), extensions);
 }
 
 function badInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } });
+  return graphqlErrorOf(new AppError(400, "BAD_USER_INPUT", message));
 }
 
 /**
@@ -270,5 +272,5 @@ function operationNotSupported(kind: string): GraphQLError {
     kind === "subscription"
       ? "subscriptions are served over WebSocket (graphql-ws, protocol graphql-transport-ws) at this same path, not over HTTP"
       : `this API has no ${kind} operations; only queries are served over HTTP`;
-  return new GraphQLError(message, { extensions: { code: "OPERATION_NOT_SUPPORTED", http: { status: 400 } } });
+  return graphqlErrorOf(new AppError(400, "OPERATION_NOT_SUPPORTED", message));
 }

@@ -1,3 +1,4 @@
+import { graphqlErrorOf } from "../graphql/errors";
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import {
@@ -157,10 +158,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     let ids = subscriptionIds.get(socket);
     if (!ids) subscriptionIds.set(socket, (ids = new Set()));
     if (ids.size >= maxSubscriptions) {
-      return new GraphQLError(
-        `a connection may have at most ${maxSubscriptions} subscriptions open: complete one, or subscribe with one operation to several things`,
-        { extensions: { code: "TOO_MANY_SUBSCRIPTIONS" } },
-      );
+      const message = `a connection may have at most ${maxSubscriptions} subscriptions open: complete one, or subscribe with one operation to several things`;
+      return graphqlErrorOf(new AppError(429, "TOO_MANY_SUBSCRIPTIONS", message));
     }
     ids.add(id);
     return undefined;
