@@ -1,14 +1,13 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Two sets of tests. `npm test` runs the fast ones (unit, and integration through the real HTTP server,
+ * PostgreSQL and graphql-ws): what a developer runs all day. `npm run test:system` runs the system
+ * tests: real service processes (SIGKILL, SIGTERM, restarts), outages and partitions that must wait out
+ * their timeouts, the production install and the command line. CI runs both.
+ */
+const common = {
   testEnvironment: "node",
-  roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
-  globalSetup: "<rootDir>/test/global-setup.ts",
-  globalTeardown: "<rootDir>/test/global-teardown.ts",
   setupFilesAfterEnv: ["<rootDir>/test/helpers/jest.setup.ts"],
-  // Integration files each start their own database and server; two at a time suits a 2-core machine.
-  maxWorkers: 2,
-  testTimeout: 60000,
   transform: {
     "^.+\\.ts$": ["@swc/jest", {
       jsc: {
@@ -21,4 +20,17 @@ module.exports = {
       sourceMaps: "inline",
     }],
   },
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  globalSetup: "<rootDir>/test/global-setup.ts",
+  globalTeardown: "<rootDir>/test/global-teardown.ts",
+  // Integration files each start their own database and server; two at a time suits a 2-core machine.
+  maxWorkers: 2,
+  testTimeout: 60000,
+  projects: [
+    { ...common, displayName: "fast", roots: ["<rootDir>/test/unit", "<rootDir>/test/integration"] },
+    { ...common, displayName: "system", roots: ["<rootDir>/test/system"] },
+  ],
 };
