@@ -72,17 +72,28 @@ describeInBrowser(
     ? "the live fleet page in headless Chromium"
     : `the live fleet page in headless Chromium: SKIPPED, ${CHROMIUM} is absent (apt-get install chromium; .ci/run installs it)`,
   () => {
-    let context: BrowserContext | undefined;
-    let userDataDir: string | undefined;
+    let context: BrowserContext;
+    let userDataDir: string;
+    beforeAll(async () => {
+      userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetgraph-chromium-"));
+      context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    });
     afterAll(async () => {
       await context?.close();
       if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
     });
 
-    async function openBrowser(): Promise<Page> {
-      userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetgraph-chromium-"));
-      context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-      return context.pages()[0] ?? (await context.newPage());
+    /** A new tab (its own sessionStorage); `problems` collects console errors (CSP refusals among them) and failed loads. */
+    async function openPage(problems: string[] = []): Promise<Page> {
+      const page = await context.newPage();
+      page.on("console", (message) => {
+        if (message.type() === "error") problems.push(message.text());
+      });
+      page.on("pageerror", (error) => problems.push(error.message));
+      page.on("response", (response) => {
+        if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
+      });
+      return page;
     }
 
     it("signs in with a token, shows that user's vehicles, and shows a new delivery's value and issue without a reload", async () => {
@@ -105,15 +116,8 @@ describeInBrowser(
       const theirs = vehicleState({ vehicleId: "someone-elses-vehicle", userId: "other-user", signals: [{ code: "odometer-traveleddistance" }] });
       for (const delivery of [mine, theirs]) expect((await postDelivery(url, delivery)).status).toBe(200);
 
-      const page = await openBrowser();
       const problems: string[] = [];
-      page.on("console", (message) => {
-        if (message.type() === "error") problems.push(message.text()); // CSP refusals are reported here
-      });
-      page.on("pageerror", (error) => problems.push(error.message));
-      page.on("response", (response) => {
-        if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
-      });
+      const page = await openPage(problems);
       await page.goto(`${url}/fleet`);
       await page.fill("#token", await signToken({ sub: "page-user" }));
       await page.click("button[type=submit]");
@@ -160,8 +164,43 @@ describeInBrowser(
       expect(await issue.textContent()).toContain("The vehicle is out of reach");
       expect(await page.locator("#summary").textContent()).toBe("1 vehicle, 1 open issue");
 
+      // A vehicle the page has never seen arrives through the subscription, and is fetched.
+      const newcomer = vehicleState({ vehicleId: "page-vehicle-2", userId: "page-user", make: "BYD", model: "Seal", signals: [{ code: "charge-ischarging", body: { value: true } }] });
+      expect((await postDelivery(url, newcomer)).body).toMatchObject({ status: "applied" });
+      const second = page.locator('tr[data-vehicle-id="page-vehicle-2"]');
+      await second.waitFor({ timeout: 20_000 });
+      expect(await second.locator('[data-column="charging"]').textContent()).toBe("charging");
+      expect(await page.locator("#summary").textContent()).toBe("2 vehicles, 1 open issue");
+
       expect(await page.evaluate('document.body.getAttribute("data-loaded-once")')).toBe("yes");
       expect(await page.evaluate('sessionStorage.getItem("fleetgraph.token")')).toMatch(/^ey/);
+      expect(problems).toEqual([]);
+    });
+
+    it("refuses a token the API refuses, and stays signed out", async () => {
+      const { url } = await startTestApp();
+      const page = await openPage();
+      await page.goto(`${url}/fleet`);
+      await page.fill("#token", await signToken({ sub: "page-user", expiresInSeconds: -60 }));
+      await page.click("button[type=submit]");
+      await page.locator("#sign-in-error", { hasText: "The token was refused" }).waitFor({ timeout: 20_000 });
+      expect(await page.locator("#fleet").isHidden()).toBe(true);
+      expect(await page.evaluate('sessionStorage.getItem("fleetgraph.token")')).toBeNull();
+    });
+
+    it("against a development API without JWT_SECRET, signs in without a token and shows every vehicle", async () => {
+      const { url } = await startTestApp({ JWT_SECRET: undefined });
+      for (const userId of ["open-user-1", "open-user-2"]) {
+        const delivery = vehicleState({ vehicleId: `open-${userId}`, userId, signals: [{ code: "odometer-traveleddistance", body: { value: 12_345.6, unit: "km" } }] });
+        expect((await postDelivery(url, delivery)).status).toBe(200);
+      }
+      const problems: string[] = [];
+      const page = await openPage(problems);
+      await page.goto(`${url}/fleet`);
+      await page.click("button[type=submit]");
+      await page.locator("#status", { hasText: /^live$/ }).waitFor({ timeout: 20_000 });
+      await page.locator('tr[data-vehicle-id="open-open-user-1"]').waitFor({ timeout: 20_000 });
+      expect(await page.locator('tr[data-vehicle-id="open-open-user-2"] [data-column="odometer"]').textContent()).toBe("12,346 km");
       expect(problems).toEqual([]);
     });
   },

@@ -384,7 +384,7 @@ function renderIssues() {
       const vehicle = fleet.vehicles.get(issue.vehicleId)?.vehicle;
       item.append(
         element("strong", [issue.type, issue.code].filter(Boolean).join(" · ")),
-        element("span", ` ${vehicle ? vehicleLabel(vehicle) : issue.vehicleId ?? ""}, open for `),
+        element("span", ` on ${vehicle ? vehicleLabel(vehicle) : issue.vehicleId ?? "a vehicle"}, open for `),
         ageElement("span", issue.openedLocal),
       );
       if (issue.description) item.append(element("div", issue.description, "muted small"));
