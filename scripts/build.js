@@ -13,8 +13,8 @@
  *                                     (a production install, `--omit=dev`), which then needs a built dist/
  *
  * "Current" means dist/.source-fingerprint holds the hash of every compiled input: the .ts files that
- * tsconfig.build.json includes, the other files under src/ (the fleet page's HTML, JavaScript and CSS,
- * copied into dist/ as they are), both tsconfig files and the TypeScript version. A content hash, not
+ * tsconfig.build.json includes, the static files in `public/` folders under src/ (the fleet page's HTML,
+ * JavaScript and CSS, copied into dist/ as they are), both tsconfig files and the TypeScript version. A content hash, not
  * file times: a checkout, a copy or a clock change cannot fool it. A rebuild starts from an empty
  * dist/, so the output of a deleted source (a removed migration) never lingers.
  */
@@ -33,9 +33,9 @@ const SOURCE_FILES = ["ormconfig.ts", "tsconfig.json", "tsconfig.build.json"];
 const ENTRY = path.join("dist", "src", "main.js");
 const FINGERPRINT = path.join("dist", ".source-fingerprint");
 
-/** A file under src/ that is not TypeScript (the fleet page's static files): the build copies it. */
+/** A static file served as it is (in a `public/` folder under src/, like the fleet page's): the build copies it. */
 function isAsset(relative) {
-  return relative.startsWith("src/") && !relative.endsWith(".ts");
+  return /^src\/(.+\/)?public\//.test(relative);
 }
 
 /** Relative paths of every compiled input that exists, sorted, with "/" separators. */
