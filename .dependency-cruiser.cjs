@@ -5,7 +5,7 @@
  */
 const TOOLKIT = "^src/(db|http|auth|graphql|changes)/";
 const FEATURES = "^src/(vehicles|signals|issues)/";
-const PIPELINES = "^src/(webhooks|subscriptions|api)/";
+const PIPELINES = "^src/(webhooks|subscriptions|api|page)/";
 // The service (app.ts, main.ts) and the `fleetgraph` command compose the rest.
 const APP = "^src/((app|main)\\.ts$|cli/)";
 

@@ -13,7 +13,8 @@
  *                                     (a production install, `--omit=dev`), which then needs a built dist/
  *
  * "Current" means dist/.source-fingerprint holds the hash of every compiled input: the .ts files that
- * tsconfig.build.json includes, both tsconfig files and the TypeScript version. A content hash, not
+ * tsconfig.build.json includes, the static files in `public/` folders under src/ (the fleet page's HTML,
+ * JavaScript and CSS, copied into dist/ as they are), both tsconfig files and the TypeScript version. A content hash, not
  * file times: a checkout, a copy or a clock change cannot fool it. A rebuild starts from an empty
  * dist/, so the output of a deleted source (a removed migration) never lingers.
  */
@@ -32,6 +33,11 @@ const SOURCE_FILES = ["ormconfig.ts", "tsconfig.json", "tsconfig.build.json"];
 const ENTRY = path.join("dist", "src", "main.js");
 const FINGERPRINT = path.join("dist", ".source-fingerprint");
 
+/** A static file served as it is (in a `public/` folder under src/, like the fleet page's): the build copies it. */
+function isAsset(relative) {
+  return /^src\/(.+\/)?public\//.test(relative);
+}
+
 /** Relative paths of every compiled input that exists, sorted, with "/" separators. */
 function sourceFiles(root) {
   const files = [];
@@ -39,7 +45,7 @@ function sourceFiles(root) {
     for (const entry of fs.readdirSync(path.join(root, folder), { withFileTypes: true })) {
       const relative = `${folder}/${entry.name}`;
       if (entry.isDirectory()) walk(relative);
-      else if (entry.name.endsWith(".ts")) files.push(relative);
+      else if (entry.name.endsWith(".ts") || isAsset(relative)) files.push(relative);
     }
   };
   for (const folder of SOURCE_FOLDERS) if (fs.existsSync(path.join(root, folder))) walk(folder);
@@ -95,6 +101,10 @@ function build(root = ROOT) {
   const tsc = path.join(path.dirname(compiler), "bin", "tsc");
   const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
   if (result.status !== 0) throw new Error(`tsc failed (exit ${result.status ?? result.signal})`);
+  for (const file of sourceFiles(root).filter(isAsset)) {
+    fs.mkdirSync(path.dirname(path.join(root, "dist", file)), { recursive: true });
+    fs.copyFileSync(path.join(root, file), path.join(root, "dist", file));
+  }
   fs.writeFileSync(path.join(root, FINGERPRINT), `${fingerprint}\n`);
 }
 

@@ -36,6 +36,7 @@ import { createChangeBus } from "./changes/create-bus";
 import { startSubscriptionServer, type SubscriptionServer } from "./subscriptions/ws-server";
 import { IngestionService } from "./webhooks/ingestion.service";
 import { webhookRouter } from "./webhooks/webhook.router";
+import { fleetPageRouter } from "./page/fleet-page.router";
 
 export interface AppOptions {
   logger?: Logger;
@@ -90,6 +91,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       () => (spool ? { spool: { depth: spool.depth, damagedBytes: spool.damagedBytes } } : {}),
     ),
   );
+  // GET /fleet (before notFound(), mounted in start()): a static page that uses the public API like any app.
+  if (config.fleetPage) expressApp.use(fleetPageRouter());
 
   async function connectDatabase(): Promise<DataSource> {
     let url = config.databaseUrl;

@@ -43,6 +43,8 @@ export interface Config {
   readonly graphqlRateLimit: number;
   /** GraphQL over HTTP: requests a minute per client IP; 0 turns it off. @default 6000 */
   readonly graphqlIpRateLimit: number;
+  /** Serve the live fleet page at GET /fleet. @default true, false in production */
+  readonly fleetPage: boolean;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +138,8 @@ export function loadConfig(env: Env = process.env): Config {
     httpMaxConnections: integer("HTTP_MAX_CONNECTIONS", 2_000, 1, 1_000_000),
     graphqlRateLimit: integer("GRAPHQL_RATE_LIMIT", 1200, 0, 1_000_000),
     graphqlIpRateLimit: integer("GRAPHQL_IP_RATE_LIMIT", 6000, 0, 1_000_000),
+    // A page for people trying the API; a production deployment opts in.
+    fleetPage: boolean("FLEET_PAGE", !production),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     // Node refuses a headers timeout longer than the whole request's.

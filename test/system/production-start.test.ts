@@ -65,6 +65,8 @@ describe("the production runtime (what the Dockerfile's runtime stage runs)", ()
       PORT: "0",
       SMARTCAR_MANAGEMENT_TOKEN: TEST_MANAGEMENT_TOKEN,
       JWT_SECRET: TEST_JWT_SECRET,
+      // Off in production by default; on here to see that the build carries the page's static files.
+      FLEET_PAGE: "true",
       ...(database ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir! }),
     });
     const url = await listeningUrl(main, 60_000);
@@ -75,6 +77,7 @@ describe("the production runtime (what the Dockerfile's runtime stage runs)", ()
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     const delivery = vehicleState({ vehicleId: "runtime-vehicle", signals: [{ code: "odometer-traveleddistance", body: { value: 7 } }] });
     expect((await postDelivery(url, delivery)).body).toEqual({ status: "applied", eventId: delivery.eventId });
+    for (const file of ["/fleet", "/fleet/fleet.js", "/fleet/fleet.css"]) expect([file, (await fetch(`${url}${file}`)).status]).toEqual([file, 200]);
 
     // The command line works from the image too (`docker compose exec fleetgraph-1 node dist/src/cli/main.js ...`).
     const check = spawnSync(process.execPath, ["dist/src/cli/main.js", "check-webhook", "--url", url], {

@@ -40,6 +40,7 @@ describe("build freshness (npm start)", () => {
     ["a source is deleted", () => fs.rmSync(path.join(root, "migrations/1-Init.ts"))],
     ["a source is renamed", () => fs.renameSync(path.join(root, "src/main.ts"), path.join(root, "src/app.ts"))],
     ["the compiler settings change", () => write("tsconfig.build.json", '{"compilerOptions":{}}')],
+    ["a static file the build copies changes", () => write("src/page/public/fleet.js", "// new")],
   ])("is stale when %s", (_case, change) => {
     markBuilt();
     change();

@@ -18,6 +18,15 @@ describe("loadConfig", () => {
     });
   });
 
+  it("serves the fleet page by default in development only", () => {
+    expect(loadConfig({}).fleetPage).toBe(true);
+    const production = { NODE_ENV: "production", SMARTCAR_MANAGEMENT_TOKEN: "amt", JWT_SECRET: "x".repeat(32) };
+    expect(loadConfig(production).fleetPage).toBe(false);
+    expect(loadConfig({ ...production, FLEET_PAGE: "true" }).fleetPage).toBe(true);
+    expect(loadConfig({ FLEET_PAGE: "false" }).fleetPage).toBe(false);
+    expect(() => loadConfig({ FLEET_PAGE: "sometimes" })).toThrow(/FLEET_PAGE must be true or false/);
+  });
+
   it("splits a comma-separated management token list for rotation", () => {
     expect(loadConfig({ SMARTCAR_MANAGEMENT_TOKEN: " new-token , old-token ," }).managementTokens).toEqual([
       "new-token",
