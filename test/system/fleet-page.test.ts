@@ -181,7 +181,7 @@ describeInBrowser(
       const { url } = await startTestApp();
       const page = await openPage();
       await page.goto(`${url}/fleet`);
-      await page.fill("#token", await signToken({ sub: "page-user", expiresInSeconds: -60 }));
+      await page.fill("#token", await signToken({ sub: "page-user", expiresIn: -60 }));
       await page.click("button[type=submit]");
       await page.locator("#sign-in-error", { hasText: "The token was refused" }).waitFor({ timeout: 20_000 });
       expect(await page.locator("#fleet").isHidden()).toBe(true);
