@@ -1,10 +1,11 @@
 /**
  * Two sets of tests. `npm test` runs the fast ones (unit, and integration through the real HTTP server,
- * PostgreSQL and graphql-ws): what a developer runs all day. `npm run test:system` runs the system
- * tests: real service processes (SIGKILL, SIGTERM, restarts), outages and partitions that must wait out
- * their timeouts, the production install and the command line. CI runs both.
+ * PostgreSQL and graphql-ws): what a developer runs all day. `npm run test:system` (jest.system.config.js)
+ * runs the system tests: real service processes (SIGKILL, SIGTERM, restarts), outages and partitions
+ * that must wait out their timeouts, the production install, the command line and the browser. CI runs both.
  */
-const common = {
+/** @type {import('jest').Config} */
+module.exports = {
   testEnvironment: "node",
   testMatch: ["**/*.test.ts"],
   setupFilesAfterEnv: ["<rootDir>/test/helpers/jest.setup.ts"],
@@ -20,17 +21,10 @@ const common = {
       sourceMaps: "inline",
     }],
   },
-};
-
-/** @type {import('jest').Config} */
-module.exports = {
+  roots: ["<rootDir>/test/unit", "<rootDir>/test/integration"],
   globalSetup: "<rootDir>/test/global-setup.ts",
   globalTeardown: "<rootDir>/test/global-teardown.ts",
   // Integration files each start their own database and server; two at a time suits a 2-core machine.
   maxWorkers: 2,
   testTimeout: 60000,
-  projects: [
-    { ...common, displayName: "fast", roots: ["<rootDir>/test/unit", "<rootDir>/test/integration"] },
-    { ...common, displayName: "system", roots: ["<rootDir>/test/system"] },
-  ],
 };

@@ -16,7 +16,6 @@ export type BusListener = (message: BusMessage) => void;
  * a Redis or NATS engine would implement the same five methods.
  */
 export interface ChangeBus extends ChangePublisher {
-  readonly engine: string;
   start(): Promise<void>;
   /** Registers a listener on this instance; returns its removal. Listeners must not throw. */
   subscribe(listener: BusListener): () => void;

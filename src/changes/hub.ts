@@ -1,6 +1,7 @@
 import DataLoader from "dataloader";
 import { LRUCache } from "lru-cache";
 import type { DataSource } from "typeorm";
+import { withDeadline } from "../deadline";
 import type { ChangeBus } from "./bus";
 import { ResumableStream, type StreamSource } from "./resumable";
 import { Semaphore } from "./semaphore";
@@ -84,7 +85,7 @@ export class Hub {
    */
   async drain(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    await Promise.race([this.bus.flush(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await withDeadline(this.bus.flush(), timeoutMs, () => new Error("bus flush timed out")).catch(() => undefined);
     while (Date.now() < deadline && [...this.streams].some((stream) => !stream.idle)) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

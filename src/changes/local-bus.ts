@@ -10,7 +10,6 @@ import type { Change } from "./change";
  * savepoint) and delivered only when the outermost transaction commits, like NOTIFY.
  */
 export class LocalChangeBus implements ChangeBus {
-  readonly engine = "in-process";
   private readonly fanout: Fanout;
   /** Per open transaction, one frame of held changes per nesting level (savepoints). */
   private readonly pending = new WeakMap<QueryRunner, Change[][]>();

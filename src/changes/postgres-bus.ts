@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Client, type Notification } from "pg";
 import type { DataSource, EntityManager } from "typeorm";
+import { withDeadline } from "../deadline";
 import type { IssueState } from "./change";
 import type { Logger } from "../logger";
 import { Fanout, type BusListener, type ChangeBus } from "./bus";
@@ -34,7 +35,6 @@ const MAX_RECONNECT_DELAY_MS = 5_000;
  * then tells its subscribers to catch up from the database (`gap`).
  */
 export class PostgresChangeBus implements ChangeBus {
-  readonly engine = "postgres";
   private readonly channel: string;
   private readonly fanout: Fanout;
   private client: Client | undefined;
@@ -153,17 +153,11 @@ export class PostgresChangeBus implements ChangeBus {
   private async checkHealth(): Promise<void> {
     const client = this.client;
     if (!client) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("health check timed out")), 5_000);
-    });
     try {
-      await Promise.race([client.query("SELECT 1"), timeout]);
+      await withDeadline(client.query("SELECT 1"), 5_000, () => new Error("health check timed out"));
       this.aliveAt = Date.now();
     } catch (error) {
       this.lost(client, error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { withDeadline } from "../deadline";
 import type { DataSource } from "typeorm";
 
 /**
@@ -16,20 +17,11 @@ export function healthRouter(dataSource: () => DataSource | undefined, details: 
     const spooled = details();
     try {
       if (!ds?.isInitialized) throw new Error("not initialised");
-      await withTimeout(ds.query("SELECT 1"), 2000);
+      await withDeadline(ds.query("SELECT 1"), 2000, () => new Error("readiness check timed out"));
       res.json({ status: "ready", ...spooled });
     } catch {
       res.status(503).json({ error: { code: "SERVICE_UNAVAILABLE", message: "database unavailable" }, ...spooled });
     }
   });
   return router;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("timeout")), ms);
-  });
-  promise.catch(() => undefined);
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

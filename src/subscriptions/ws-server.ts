@@ -16,6 +16,7 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from "graphql";
+import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { TokenVerifier, Viewer } from "../auth/viewer";
@@ -59,8 +60,6 @@ export interface SubscriptionServerOptions {
 }
 
 export interface SubscriptionServer {
-  /** Open WebSocket connections. */
-  readonly connections: number;
   /**
    * Refuses new connections, sends the events already committed (up to `timeoutMs`), then closes
    * every socket with 1001 Going Away; clients reconnect elsewhere and resume with `since`.
@@ -68,8 +67,6 @@ export interface SubscriptionServer {
   close(timeoutMs?: number): Promise<void>;
 }
 
-/** graphql-ws close codes (protocol): 4401 also for an expired token, so clients get a fresh one before retrying. */
-const UNAUTHORIZED = 4401;
 /** RFC 6455 "Try Again Later": graphql-ws clients retry it, and resume with `since`. */
 const TRY_AGAIN_LATER = 1013;
 /** RFC 6455 "Policy Violation": graphql-ws clients do not retry it. */
@@ -121,7 +118,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     const check = () => {
       const delay = expiryCheckDelay(expiresAt, Date.now());
       if (delay === undefined) return;
-      if (delay === 0) return socket.close(UNAUTHORIZED, "Token expired");
+      if (delay === 0) return socket.close(CloseCode.Unauthorized, "Token expired");
       timer = setTimeout(check, delay);
     };
     check();
@@ -198,7 +195,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         } catch (error) {
           if (!(error instanceof AppError)) throw error;
           // graphql-ws would close with 4403; the contract says 4401, and a close already sent wins.
-          ctx.extra.socket.close(UNAUTHORIZED, "Unauthorized");
+          ctx.extra.socket.close(CloseCode.Unauthorized, "Unauthorized");
           return false;
         }
         viewers.set(ctx.extra.socket, viewer);
@@ -252,9 +249,6 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   });
 
   return {
-    get connections() {
-      return wss.clients.size;
-    },
     async close(timeoutMs = 5_000) {
       closing = true;
       await hub.drain(timeoutMs);
