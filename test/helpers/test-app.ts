@@ -33,9 +33,10 @@ export function testDatabase(): Promise<TestDatabase> {
 
 /**
  * Starts the real app on port 0 against this file's database, signed with TEST_MANAGEMENT_TOKEN and
- * protected by TEST_JWT_SECRET unless `env` overrides them. Stopped automatically after the file.
+ * protected by TEST_JWT_SECRET unless `env` overrides them; `options.logs` collects its log lines.
+ * Stopped automatically after the file.
  */
-export async function startTestApp(env: Record<string, string | undefined> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string | undefined> = {}, options: { logs?: string[] } = {}): Promise<TestApp> {
   const database = await testDatabase();
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -49,7 +50,10 @@ export async function startTestApp(env: Record<string, string | undefined> = {})
     GRAPHQL_IP_RATE_LIMIT: "0",
     ...env,
   });
-  const app = createApp(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? "silent") });
+  // With `logs`, every line the app logs at info and above is kept there, for the test to read.
+  const { logs } = options;
+  const logger = logs ? createLogger("info", { write: (line: string) => void logs.push(line) }) : createLogger(process.env.TEST_LOG_LEVEL ?? "silent");
+  const app = createApp(config, { logger });
   await app.start();
   const stop = () => app.stop();
   leftovers.push(stop);

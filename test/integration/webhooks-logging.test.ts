@@ -1,24 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { createApp, type App } from "../../src/app";
-import { loadConfig } from "../../src/config";
+import type { App } from "../../src/app";
 import { createLogger } from "../../src/logger";
 import { postDelivery, vehicleState } from "../helpers/smartcar";
-import { testDatabase, TEST_JWT_SECRET, TEST_MANAGEMENT_TOKEN } from "../helpers/test-app";
+import { startTestApp, testDatabase } from "../helpers/test-app";
 
-/** An app whose log lines are captured, one parsed record each. */
+/** An app whose log lines are captured. */
 async function startLoggedApp(env: Record<string, string> = {}): Promise<{ app: App; lines: string[] }> {
   const lines: string[] = [];
-  const config = loadConfig({
-    DATABASE_URL: (await testDatabase()).url,
-    PORT: "0",
-    HOST: "127.0.0.1",
-    SMARTCAR_MANAGEMENT_TOKEN: TEST_MANAGEMENT_TOKEN,
-    JWT_SECRET: TEST_JWT_SECRET,
-    WEBHOOK_BODY_LIMIT: String(8 * 1024 * 1024),
-    ...env,
-  });
-  const app = createApp(config, { logger: createLogger("info", { write: (line: string) => void lines.push(line) }) });
-  await app.start();
+  const { app } = await startTestApp({ WEBHOOK_BODY_LIMIT: String(8 * 1024 * 1024), ...env }, { logs: lines });
   return { app, lines };
 }
 
@@ -27,14 +16,8 @@ async function startLoggedApp(env: Record<string, string> = {}): Promise<{ app: 
  * the log, one line of megabytes; the database URL's `?password=` was logged verbatim.
  */
 describe("what reaches the log", () => {
-  const apps: App[] = [];
-  afterAll(async () => {
-    for (const app of apps) await app.stop();
-  });
-
   it("a database error during a big delivery is logged without parameters, values or body, and bounded", async () => {
     const { app, lines } = await startLoggedApp();
-    apps.push(app);
     // Every insert into webhook_events fails: the apply statement's error is logged as a 500.
     await app.dataSource.query(`
       CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -87,8 +70,7 @@ describe("what reaches the log", () => {
   ])("masks %s of DATABASE_URL", async (_case, query, secret) => {
     const url = new URL((await testDatabase()).url);
     url.search = `?${query}&application_name=fleetgraph-test`;
-    const { app, lines } = await startLoggedApp({ DATABASE_URL: url.toString() });
-    apps.push(app);
+    const { lines } = await startLoggedApp({ DATABASE_URL: url.toString() });
     const text = lines.join("");
     expect(text).toContain("database: PostgreSQL from DATABASE_URL");
     expect(text).toContain("application_name=fleetgraph-test");

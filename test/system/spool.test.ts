@@ -3,14 +3,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
-import { createApp, type App } from "../../src/app";
-import { loadConfig } from "../../src/config";
-import { createLogger } from "../../src/logger";
+import type { App } from "../../src/app";
 import { encodeRecord } from "../../src/webhooks/spool-record";
 import { gql, gqlData, signToken } from "../helpers/graphql";
 import { postDelivery, vehicleState } from "../helpers/smartcar";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy";
-import { TEST_JWT_SECRET, TEST_MANAGEMENT_TOKEN, testDatabase } from "../helpers/test-app";
+import { startTestApp, testDatabase } from "../helpers/test-app";
 
 interface SpoolingApp {
   readonly app: App;
@@ -43,16 +41,7 @@ async function proxied(): Promise<TcpProxy> {
 /** The real app, with its log lines kept for the test to read. */
 async function startSpoolingApp(env: Record<string, string>): Promise<SpoolingApp> {
   const logs: string[] = [];
-  const config = loadConfig({
-    DATABASE_URL: (await testDatabase()).url,
-    PORT: "0",
-    HOST: "127.0.0.1",
-    SMARTCAR_MANAGEMENT_TOKEN: TEST_MANAGEMENT_TOKEN,
-    JWT_SECRET: TEST_JWT_SECRET,
-    ...env,
-  });
-  const app = createApp(config, { logger: createLogger("info", { write: (line: string) => void logs.push(line) }) });
-  await app.start();
+  const { app } = await startTestApp(env, { logs });
   const t = { app, url: app.url, logs, stop: () => app.stop() };
   running.push(t);
   return t;
