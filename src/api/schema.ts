@@ -8,6 +8,7 @@ import { VehicleIssuesResolver } from "../issues/vehicle-issues.resolver";
 import { SignalErrorResolver } from "../signals/signal-error.resolver";
 import { SignalSubscriptionResolver } from "../signals/signal-subscription.resolver";
 import { SignalResolver } from "../signals/signal.resolver";
+import { SignalReadingTypedValueResolver, SignalTypedValueResolver } from "../signals/typed-value.resolver";
 import { VehicleSignalsResolver } from "../signals/vehicle-signals.resolver";
 import { VehicleResolver } from "../vehicles/vehicle.resolver";
 import { DateTimeScalar } from "../graphql/scalars";
@@ -22,6 +23,8 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   IssueResolver,
   SignalSubscriptionResolver,
   IssueSubscriptionResolver,
+  SignalTypedValueResolver,
+  SignalReadingTypedValueResolver,
 ];
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "schema.graphql");
