@@ -37,8 +37,9 @@ export async function keysetPage<T extends ObjectLiteral>(
   const id = `CAST(:afterId AS ${order.idType})`;
   const query = filtered.clone();
   if (order.column && order.nullsLast) {
-    const column = `(${order.column})`;
-    query.addSelect(`${column}::text`, "sort_key").orderBy(`${column} IS NULL`, "ASC").addOrderBy(column, dir).addOrderBy(order.id, dir);
+    // Selected and ordered by as the same expression, so PostgreSQL computes it once per row.
+    const column = order.column;
+    query.addSelect(column, "sort_key").orderBy(column, dir, "NULLS LAST").addOrderBy(order.id, dir);
     if (after?.[0] === "") query.andWhere(`${column} IS NULL AND ${order.id} ${cmp} ${id}`, { afterId: after[1] });
     else if (after) {
       const afterKey = `CAST(:afterKey AS ${order.columnType ?? "timestamptz"})`;
@@ -55,9 +56,17 @@ export async function keysetPage<T extends ObjectLiteral>(
     query.orderBy(order.id, dir);
     if (after) query.andWhere(`${order.id} ${cmp} ${id}`, { afterId: after[0] });
   }
-  const { entities, raw } = await query.limit(first + 1).getRawAndEntities<{ sort_key?: string }>();
+  const { entities, raw } = await query.limit(first + 1).getRawAndEntities<{ sort_key?: string | number | null }>();
   return {
-    rows: entities.map((node, index) => ({ node, key: order.column ? [raw[index].sort_key ?? "", node.id] : [node.id] })),
+    rows: entities.map((node, index) => ({ node, key: order.column ? [sortKeyText(raw[index].sort_key), node.id] : [node.id] })),
     count: () => filtered.getCount(),
   };
+}
+
+/**
+ * A sort key as cursor text: timestamps arrive as PostgreSQL text, numbers as JavaScript numbers
+ * (whose shortest round-trip text casts back to the same float8), and a missing value as "".
+ */
+function sortKeyText(key: string | number | null | undefined): string {
+  return key === null || key === undefined ? "" : String(key);
 }

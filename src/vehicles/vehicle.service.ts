@@ -55,7 +55,7 @@ export class VehicleService {
     for (const predicate of signalConditionPredicates(conditions, scopeOf(viewer))) query.andWhere(predicate.sql, predicate.parameters);
     if (ordering.signal !== undefined) {
       query.setParameter("sortCode", ordering.signal);
-      const column = signalSortValue(scopeOf(viewer));
+      const column = signalSortValue(query, scopeOf(viewer));
       const order = { column, columnType: "float8", nullsLast: true, id: "v.id", idType: "text", direction: ordering.direction } as const;
       return keysetPage(query, order, first, after);
     }
