@@ -11,6 +11,9 @@ import { SignalResolver } from "../signals/signal.resolver";
 import { SignalReadingTypedValueResolver, SignalTypedValueResolver } from "../signals/typed-value.resolver";
 import { VehicleSignalsResolver } from "../signals/vehicle-signals.resolver";
 import { VehicleResolver } from "../vehicles/vehicle.resolver";
+import { FleetSummaryResolver } from "../vehicles/fleet-summary.resolver";
+import { IssueCountsResolver } from "../issues/issue-counts.resolver";
+import { SignalErrorCountsResolver } from "../signals/signal-error-counts.resolver";
 import { DateTimeScalar } from "../graphql/scalars";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -25,6 +28,9 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   IssueSubscriptionResolver,
   SignalTypedValueResolver,
   SignalReadingTypedValueResolver,
+  FleetSummaryResolver,
+  IssueCountsResolver,
+  SignalErrorCountsResolver,
 ];
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "schema.graphql");
