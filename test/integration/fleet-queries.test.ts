@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { gql, gqlData, signToken } from "../helpers/graphql";
 import { postDelivery, vehicleState, type SignalSpec } from "../helpers/smartcar";
@@ -153,6 +155,29 @@ describe("fleet queries: vehicles(where: {signals})", () => {
     expect(await inOrder("ASC")).toEqual(["low", "charging", "far", "full", "silent"]);
     expect(await inOrder("DESC")).toEqual(["full", "far", "charging", "low", "silent"]);
     expect(await matching({ ...where({ code: SOC, gte: 20 }), orderBy: { signal: SOC } })).toEqual(["charging", "far", "full"]);
+  });
+
+  it("runs the README's examples as written", async () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### Typed values, fleet queries and dashboard counts"));
+    const document = /```graphql\n([\s\S]*?)```/.exec(section)![1];
+    const operations = [...document.matchAll(/^query (\w+)/gm)].map((match) => match[1]);
+    expect(operations).toEqual(["TypedValues", "LowAndNotCharging", "ChargingNearDepot", "Dashboard"]);
+    const run = async (operationName: string) => {
+      const response = await fetch(`${t.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ query: document, operationName }),
+      });
+      const body = (await response.json()) as { data?: Record<string, { edges?: Array<{ node: { id: string } }> }>; errors?: unknown };
+      expect([operationName, response.status, body.errors]).toEqual([operationName, 200, undefined]);
+      return body.data!;
+    };
+    const ids = (data: Record<string, { edges?: Array<{ node: { id: string } }> }>) => data.vehicles.edges!.map((edge) => names.get(edge.node.id));
+    await run("TypedValues");
+    expect(ids(await run("LowAndNotCharging"))).toContain("low");
+    expect(ids(await run("ChargingNearDepot"))).toEqual(["charging"]);
+    expect(await run("Dashboard")).toMatchObject({ fleetSummary: { vehicles: expect.any(Number) } });
   });
 
   describe("per-user scoping", () => {
