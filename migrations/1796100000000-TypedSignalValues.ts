@@ -4,6 +4,11 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  * What kind of value each signal body holds (src/signals/typed-value.ts), stored with the typed
  * columns fleet queries filter on, and backfilled for existing rows with the same rules in SQL.
  * Partial indexes per kind on the latest values (`signals`) serve `vehicles(where: {signals})`.
+ *
+ * `kind` stays nullable for one release (README, Upgrades: the previous version keeps working): during a
+ * rolling upgrade the previous version still inserts values without it, and updates latest values
+ * without touching the typed columns. The next release re-derives `signals` (one row per signal of a
+ * vehicle, cheap) and the readings without a kind with KIND below, then sets NOT NULL.
  */
 export class TypedSignalValues1796100000000 implements MigrationInterface {
   name = "TypedSignalValues1796100000000";
@@ -23,7 +28,6 @@ export class TypedSignalValues1796100000000 implements MigrationInterface {
            longitude = CASE WHEN kind = 'LOCATION' THEN (body->>'longitude')::float8 END
          WHERE kind IN ('BOOLEAN', 'TEXT', 'LOCATION')`,
       );
-      await queryRunner.query(`ALTER TABLE "${table}" ALTER COLUMN "kind" SET NOT NULL`);
     }
     await queryRunner.query(`CREATE INDEX "signals_number_idx" ON "signals" ("code", "value") WHERE kind = 'NUMBER'`);
     await queryRunner.query(`CREATE INDEX "signals_boolean_idx" ON "signals" ("code", "value_boolean") WHERE kind = 'BOOLEAN'`);

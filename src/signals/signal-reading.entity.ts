@@ -43,9 +43,12 @@ export class SignalReading {
   @Column("text", { nullable: true })
   unit: string | null;
 
-  /** What the body holds (typedValue): fleet queries filter on it and the typed columns below. */
-  @Column("text")
-  kind: SignalValueKind;
+  /**
+   * What the body holds (typedValue): fleet queries filter on it and the typed columns below. Null
+   * only for a value written by the previous release during a rolling upgrade (see the migration).
+   */
+  @Column("text", { nullable: true })
+  kind: SignalValueKind | null;
 
   /** The BOOLEAN value, else null. */
   @Column("boolean", { nullable: true })
