@@ -18,7 +18,8 @@ export class IssueCount {
 
 @Resolver(() => FleetSummary)
 export class IssueCountsResolver {
-  @FieldResolver(() => [IssueCount], { description: "Open issues by type and code, most frequent first (yours only)" })
+  /** The issues `issues(state: OPEN)` lists for the viewer (reported for them), counted by type and code. */
+  @FieldResolver(() => [IssueCount], { description: "Open issues by type and code, most frequent first: those issues(state: OPEN) lists" })
   async openIssuesByType(@Ctx() ctx: Context): Promise<IssueCount[]> {
     const scope = scopeOf(ctx.viewer);
     const rows: Array<{ type: string; code: string | null; count: string }> = await ctx.dataSource.query(

@@ -14,12 +14,17 @@ export class SignalCodeCount {
 
 @Resolver(() => FleetSummary)
 export class SignalErrorCountsResolver {
-  @FieldResolver(() => [SignalCodeCount], { description: "Signals currently failing, by code, most frequent first (yours only)" })
+  /**
+   * What `vehicle { signalErrors }` shows over the viewer's vehicles: a user counts the errors reported
+   * for them on the vehicles they own now (not those left on a vehicle handed over to someone else).
+   */
+  @FieldResolver(() => [SignalCodeCount], { description: "Signals currently failing on your vehicles, by code, most frequent first" })
   async failingSignals(@Ctx() ctx: Context): Promise<SignalCodeCount[]> {
     const scope = scopeOf(ctx.viewer);
     const rows: Array<{ code: string; count: string }> = await ctx.dataSource.query(
       `SELECT e.code, count(*) AS count
-         FROM signal_errors e ${scope === undefined ? "" : "WHERE e.user_id = $1"}
+         FROM signal_errors e
+         ${scope === undefined ? "" : "JOIN vehicles v ON v.id = e.vehicle_id AND v.user_id = $1 WHERE e.user_id = $1"}
         GROUP BY e.code
         ORDER BY count(*) DESC, e.code COLLATE "C"`,
       scope === undefined ? [] : [scope],

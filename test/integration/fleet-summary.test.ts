@@ -28,6 +28,11 @@ describe("fleetSummary", () => {
     await post(vehicleError({ vehicleId: a2, userId: "summary-a", errors: [{ ...NOT_CAPABLE, state: "ERROR" }] }));
     await post(vehicleError({ vehicleId: a2, userId: "summary-a", errors: [{ type: "CONNECTED_SERVICES_ACCOUNT", code: "ACCOUNT_ISSUE", state: "ERROR" }] }));
     await post(vehicleError({ vehicleId: a2, userId: "summary-a", errors: [{ type: "CONNECTED_SERVICES_ACCOUNT", code: "ACCOUNT_ISSUE", state: "RESOLVED" }] }));
+    // A vehicle of user a handed over to user c (a newer delivery for c): a's failing signal there is no longer on a's vehicles.
+    const handed = randomUUID();
+    const now = Date.now();
+    await post(vehicleState({ vehicleId: handed, userId: "summary-a", deliveredAt: now - 60_000, signals: [{ code: "charge-amperage", error: NOT_CAPABLE }] }));
+    await post(vehicleState({ vehicleId: handed, userId: "summary-c", deliveredAt: now, signals: [{ code: "odometer-traveleddistance", body: { value: 9 } }] }));
     // User b: one vehicle, one failing signal, one open issue.
     await post(vehicleState({ vehicleId: b1, userId: "summary-b", signals: [{ code: "closure-islocked", error: NOT_CAPABLE }] }));
     await post(vehicleError({ vehicleId: b1, userId: "summary-b", errors: [{ ...NOT_CAPABLE, state: "ERROR" }] }));
@@ -51,7 +56,7 @@ describe("fleetSummary", () => {
   it("counts everything for an admin, and nothing for a user without vehicles", async () => {
     const all = await gqlData<Summary>(t.url, SUMMARY, { token: await signToken({ role: "admin" }) });
     expect(all.fleetSummary).toEqual({
-      vehicles: 3,
+      vehicles: 4,
       openIssuesByType: [
         { type: "COMPATIBILITY", code: "VEHICLE_NOT_CAPABLE", count: 3 },
         { type: "PERMISSION", code: null, count: 1 },
@@ -59,8 +64,11 @@ describe("fleetSummary", () => {
       failingSignals: [
         { code: "charge-voltage", count: 2 },
         { code: "closure-islocked", count: 2 },
+        { code: "charge-amperage", count: 1 },
       ],
     });
+    const next = await gqlData<Summary>(t.url, SUMMARY, { token: await signToken({ sub: "summary-c" }) });
+    expect(next.fleetSummary).toEqual({ vehicles: 1, openIssuesByType: [], failingSignals: [] });
     const nobody = await gqlData<Summary>(t.url, SUMMARY, { token: await signToken({ sub: "summary-nobody" }) });
     expect(nobody.fleetSummary).toEqual({ vehicles: 0, openIssuesByType: [], failingSignals: [] });
   });
