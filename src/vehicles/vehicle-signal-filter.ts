@@ -1,5 +1,19 @@
 import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
-import { EARTH_RADIUS_METERS, type CheckedCondition, type SignalTest } from "./vehicle-where";
+/** A condition checked (checkWhere in vehicle-where.ts) and reduced to what SQL needs. */
+export type SignalTest =
+  | { readonly kind: "any" }
+  | { readonly kind: "number"; readonly lt?: number; readonly lte?: number; readonly gt?: number; readonly gte?: number; readonly equals?: number }
+  | { readonly kind: "boolean"; readonly equals: boolean }
+  | { readonly kind: "text"; readonly equals: string }
+  | { readonly kind: "near"; readonly latitude: number; readonly longitude: number; readonly radiusMeters: number };
+
+export interface CheckedCondition {
+  readonly code: string;
+  readonly test: SignalTest;
+}
+
+/** Mean Earth radius (IUGG), the sphere the great-circle distance of `near` is measured on. */
+export const EARTH_RADIUS_METERS = 6_371_008.8;
 
 /** An SQL predicate on the vehicles alias `v`, with its named parameters (TypeORM's `:name`). */
 export interface VehiclePredicate {

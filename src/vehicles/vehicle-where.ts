@@ -1,11 +1,10 @@
 import { Field, Float, InputType } from "type-graphql";
 import { badUserInput } from "../graphql/errors";
 import { JSONScalar } from "../graphql/scalars";
+import { EARTH_RADIUS_METERS, type CheckedCondition } from "./vehicle-signal-filter";
 
 /** At most this many signal conditions in one query: each one is a join. */
 export const MAX_SIGNAL_CONDITIONS = 20;
-/** Mean Earth radius (IUGG), the sphere the great-circle distance of `near` is measured on. */
-export const EARTH_RADIUS_METERS = 6_371_008.8;
 /** Half the Earth's circumference: a larger radius holds the whole planet. */
 const MAX_RADIUS_METERS = Math.PI * EARTH_RADIUS_METERS;
 const MAX_CODE_LENGTH = 200;
@@ -50,19 +49,6 @@ export class SignalCondition {
 export class VehicleWhere {
   @Field(() => [SignalCondition], { nullable: true, description: `On latest signal values, all at once (at most ${MAX_SIGNAL_CONDITIONS})` })
   signals?: SignalCondition[] | null;
-}
-
-/** A condition checked and reduced to what SQL needs. */
-export type SignalTest =
-  | { readonly kind: "any" }
-  | { readonly kind: "number"; readonly lt?: number; readonly lte?: number; readonly gt?: number; readonly gte?: number; readonly equals?: number }
-  | { readonly kind: "boolean"; readonly equals: boolean }
-  | { readonly kind: "text"; readonly equals: string }
-  | { readonly kind: "near"; readonly latitude: number; readonly longitude: number; readonly radiusMeters: number };
-
-export interface CheckedCondition {
-  readonly code: string;
-  readonly test: SignalTest;
 }
 
 const BOUNDS = ["lt", "lte", "gt", "gte"] as const;

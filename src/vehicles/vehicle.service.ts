@@ -3,8 +3,7 @@ import { scopeOf, type Viewer } from "../auth/viewer";
 import type { PageRows, SortDirection } from "../graphql/connection";
 import type { CursorKey, CursorPart } from "../graphql/cursor";
 import { keysetPage } from "../graphql/keyset";
-import { signalConditionPredicates, signalSortValue } from "./vehicle-signal-filter";
-import type { CheckedCondition } from "./vehicle-where";
+import { signalConditionPredicates, signalSortValue, type CheckedCondition } from "./vehicle-signal-filter";
 import { Vehicle } from "./vehicle.entity";
 import { VehicleOrderField } from "./vehicles.args";
 
