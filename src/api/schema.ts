@@ -8,8 +8,12 @@ import { VehicleIssuesResolver } from "../issues/vehicle-issues.resolver";
 import { SignalErrorResolver } from "../signals/signal-error.resolver";
 import { SignalSubscriptionResolver } from "../signals/signal-subscription.resolver";
 import { SignalResolver } from "../signals/signal.resolver";
+import { SignalReadingTypedValueResolver, SignalTypedValueResolver } from "../signals/typed-value.resolver";
 import { VehicleSignalsResolver } from "../signals/vehicle-signals.resolver";
 import { VehicleResolver } from "../vehicles/vehicle.resolver";
+import { FleetSummaryResolver } from "../vehicles/fleet-summary.resolver";
+import { IssueCountsResolver } from "../issues/issue-counts.resolver";
+import { SignalErrorCountsResolver } from "../signals/signal-error-counts.resolver";
 import { DateTimeScalar } from "../graphql/scalars";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -22,6 +26,11 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   IssueResolver,
   SignalSubscriptionResolver,
   IssueSubscriptionResolver,
+  SignalTypedValueResolver,
+  SignalReadingTypedValueResolver,
+  FleetSummaryResolver,
+  IssueCountsResolver,
+  SignalErrorCountsResolver,
 ];
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "schema.graphql");

@@ -12,7 +12,7 @@ export type CursorKey = readonly string[];
  * What each part of a sort key holds, so a decoded key is checked before it reaches SQL (where a
  * forged part would fail its cast: an internal error instead of BAD_USER_INPUT).
  */
-export type CursorPart = "text" | "timestamp" | "uuid" | "bigint";
+export type CursorPart = "text" | "timestamp" | "uuid" | "bigint" | "float-or-empty";
 
 export function encodeCursor(kind: string, key: CursorKey): string {
   return Buffer.from(JSON.stringify([kind, ...key]), "utf8").toString("base64url");
@@ -40,6 +40,7 @@ export function decodeCursor(cursor: string, kind: string, parts: readonly Curso
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BIGINT = /^\d{1,18}$/;
+const FLOAT = /^-?\d{1,400}(\.\d{1,400})?(e[+-]?\d{1,3})?$/;
 /** PostgreSQL's `timestamptz::text` (DateStyle ISO): `2026-01-01 10:00:00.123456+00`, offsets up to `+hh:mm:ss`. */
 const PG_TIMESTAMPTZ = /^(\d{4,6})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?[+-](\d{2})(?::(\d{2})(?::(\d{2}))?)?( BC)?$/;
 
@@ -53,6 +54,9 @@ function isValidPart(part: CursorPart, value: string): boolean {
       return BIGINT.test(value);
     case "timestamp":
       return isPgTimestamp(value);
+    case "float-or-empty":
+      // A float8 as PostgreSQL prints it (`78`, `-0.25`, `1e+20`), or "" for a row without one.
+      return value === "" || (FLOAT.test(value) && Number.isFinite(Number(value)));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { EntityManager } from "typeorm";
 import type { SignalChanged } from "../changes/change";
+import { typedValue } from "./typed-value";
 
 /** A good signal value. */
 export interface SignalReadingInput {
@@ -90,14 +91,14 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
   const inserted: Array<{ id: string }> = await manager.query(
     `INSERT INTO signal_readings
        (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at, late, event_id,
-        user_id)
+        user_id, ${TYPED_COLUMNS})
      SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
-            r.received_at, r.observed_at, r.late, r.event_id, r.user_id
+            r.received_at, r.observed_at, r.late, r.event_id, r.user_id, ${typedColumns("r")}
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::text[],
                    $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[],
-                   $14::text[])
+                   $14::text[], ${TYPED_PARAMETERS})
             WITH ORDINALITY AS r(vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at,
-                                 received_at, observed_at, late, event_id, user_id, ord)
+                                 received_at, observed_at, late, event_id, user_id, ${TYPED_COLUMNS}, ord)
       ORDER BY r.ord
      RETURNING id`,
     readingColumns(rows, late),
@@ -119,17 +120,18 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
     await manager.query(
       `INSERT INTO signals
          (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at,
-          event_id, user_id, last_read_at)
+          event_id, user_id, ${TYPED_COLUMNS}, last_read_at)
        SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
-              r.received_at, r.observed_at, r.event_id, r.user_id, r.last_read_at
+              r.received_at, r.observed_at, r.event_id, r.user_id, ${typedColumns("r")}, r.last_read_at
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::text[],
                      $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[],
-                     $14::text[], $15::timestamptz[])
+                     $14::text[], ${TYPED_PARAMETERS}, $20::timestamptz[])
               AS r(vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at,
-                   observed_at, late, event_id, user_id, last_read_at)
+                   observed_at, late, event_id, user_id, ${TYPED_COLUMNS}, last_read_at)
        ON CONFLICT (vehicle_id, code) DO UPDATE SET
          name = EXCLUDED.name, group_name = EXCLUDED.group_name, body = EXCLUDED.body, value = EXCLUDED.value,
-         unit = EXCLUDED.unit, retrieved_at = EXCLUDED.retrieved_at, oem_updated_at = EXCLUDED.oem_updated_at,
+         unit = EXCLUDED.unit, kind = EXCLUDED.kind, value_boolean = EXCLUDED.value_boolean,
+         value_text = EXCLUDED.value_text, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, retrieved_at = EXCLUDED.retrieved_at, oem_updated_at = EXCLUDED.oem_updated_at,
          received_at = EXCLUDED.received_at, observed_at = EXCLUDED.observed_at, event_id = EXCLUDED.event_id,
          user_id = EXCLUDED.user_id, last_read_at = GREATEST(signals.last_read_at, EXCLUDED.last_read_at)
        -- Belt and braces: never move a latest value backwards, whatever the caller's locking. Event ids
@@ -189,8 +191,14 @@ async function storedLatest(manager: EntityManager, rows: readonly ReadingToAppl
   );
 }
 
+/** The typed value columns (typedValue), parameters $15 to $19 of both inserts. */
+const TYPED_COLUMNS = "kind, value_boolean, value_text, latitude, longitude";
+const TYPED_PARAMETERS = "$15::text[], $16::bool[], $17::text[], $18::float8[], $19::float8[]";
+const typedColumns = (alias: string) => TYPED_COLUMNS.split(", ").map((column) => `${alias}.${column}`).join(", ");
+
 function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[]): unknown[] {
   const iso = (date: Date | null) => date?.toISOString() ?? null;
+  const typed = rows.map((row) => typedValue(row.reading.body));
   return [
     rows.map((row) => row.vehicleId),
     rows.map((row) => row.reading.code),
@@ -207,6 +215,11 @@ function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[
     [...late],
     rows.map((row) => row.eventId),
     rows.map((row) => row.userId),
+    typed.map((value) => value.kind),
+    typed.map((value) => value.boolean),
+    typed.map((value) => value.text),
+    typed.map((value) => value.location?.latitude ?? null),
+    typed.map((value) => value.location?.longitude ?? null),
   ];
 }
 

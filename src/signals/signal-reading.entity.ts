@@ -2,6 +2,7 @@ import { Field, Float, ID, ObjectType } from "type-graphql";
 import { Column, Entity, Index, ManyToOne, PrimaryGeneratedColumn } from "typeorm";
 import { JSONScalar } from "../graphql/scalars";
 import { Vehicle } from "../vehicles/vehicle.entity";
+import type { SignalValueKind } from "./typed-value";
 
 /** Every good signal value ever received, in or out of order (append-only history). */
 @ObjectType({ description: "One good value of a signal, as received (history)", simpleResolvers: true })
@@ -41,6 +42,28 @@ export class SignalReading {
   @Field(() => String, { nullable: true })
   @Column("text", { nullable: true })
   unit: string | null;
+
+  /**
+   * What the body holds (typedValue): fleet queries filter on it and the typed columns below. Null
+   * only for a value written by the previous release during a rolling upgrade (see the migration).
+   */
+  @Column("text", { nullable: true })
+  kind: SignalValueKind | null;
+
+  /** The BOOLEAN value, else null. */
+  @Column("boolean", { nullable: true })
+  valueBoolean: boolean | null;
+
+  /** The TEXT value, else null. */
+  @Column("text", { nullable: true })
+  valueText: string | null;
+
+  /** The LOCATION's coordinates, else null. */
+  @Column("double precision", { nullable: true })
+  latitude: number | null;
+
+  @Column("double precision", { nullable: true })
+  longitude: number | null;
 
   @Field(() => Date, { nullable: true, description: "When Smartcar retrieved the value" })
   @Column("timestamptz", { nullable: true })

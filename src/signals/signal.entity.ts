@@ -1,7 +1,8 @@
 import { Field, Float, ID, ObjectType } from "type-graphql";
-import { Column, Entity, ManyToOne, PrimaryColumn } from "typeorm";
+import { Column, Entity, Index, ManyToOne, PrimaryColumn } from "typeorm";
 import { JSONScalar } from "../graphql/scalars";
 import { Vehicle } from "../vehicles/vehicle.entity";
+import type { SignalValueKind } from "./typed-value";
 
 /**
  * The latest good value of one signal of one vehicle. Replaced only by a reading whose
@@ -9,6 +10,11 @@ import { Vehicle } from "../vehicles/vehicle.entity";
  */
 @ObjectType({ description: "The latest good value of a vehicle signal", simpleResolvers: true })
 @Entity("signals")
+// Partial indexes per kind for fleet queries, created by migrations/1796100000000-TypedSignalValues.ts.
+@Index("signals_number_idx", { synchronize: false })
+@Index("signals_boolean_idx", { synchronize: false })
+@Index("signals_text_idx", { synchronize: false })
+@Index("signals_location_idx", { synchronize: false })
 export class Signal {
   @Field(() => ID)
   @PrimaryColumn("text")
@@ -37,6 +43,28 @@ export class Signal {
   @Field(() => String, { nullable: true })
   @Column("text", { nullable: true })
   unit: string | null;
+
+  /**
+   * What the body holds (typedValue): fleet queries filter on it and the typed columns below. Null
+   * only for a value written by the previous release during a rolling upgrade (see the migration).
+   */
+  @Column("text", { nullable: true })
+  kind: SignalValueKind | null;
+
+  /** The BOOLEAN value, else null. */
+  @Column("boolean", { nullable: true })
+  valueBoolean: boolean | null;
+
+  /** The TEXT value, else null. */
+  @Column("text", { nullable: true })
+  valueText: string | null;
+
+  /** The LOCATION's coordinates, else null. */
+  @Column("double precision", { nullable: true })
+  latitude: number | null;
+
+  @Column("double precision", { nullable: true })
+  longitude: number | null;
 
   @Field(() => Date, { nullable: true, description: "When Smartcar retrieved the value" })
   @Column("timestamptz", { nullable: true })

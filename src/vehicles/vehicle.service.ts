@@ -3,6 +3,7 @@ import { scopeOf, type Viewer } from "../auth/viewer";
 import type { PageRows, SortDirection } from "../graphql/connection";
 import type { CursorKey, CursorPart } from "../graphql/cursor";
 import { keysetPage } from "../graphql/keyset";
+import { signalConditionPredicates, signalSortValue, type CheckedCondition } from "./vehicle-signal-filter";
 import { Vehicle } from "./vehicle.entity";
 import { VehicleOrderField } from "./vehicles.args";
 
@@ -15,10 +16,10 @@ export interface VehicleFilter {
   lastSeenBefore?: Date | null;
 }
 
-export interface VehicleOrdering {
-  field: VehicleOrderField;
-  direction: SortDirection;
-}
+/** By a field, or by a signal's latest NUMBER value (`signal`: its code). */
+export type VehicleOrdering =
+  | { readonly field: VehicleOrderField; readonly signal?: undefined; readonly direction: SortDirection }
+  | { readonly field?: undefined; readonly signal: string; readonly direction: SortDirection };
 
 /** The sort column of each ordering; every ordering ends with `id`, so the order is total and cursors are stable. */
 const SORT_COLUMN: Record<VehicleOrderField, string | undefined> = {
@@ -37,15 +38,34 @@ export class VehicleService {
     return query.getMany();
   }
 
-  /** One page (`first + 1` rows) in `ordering`, after the row whose sort key is `after`. */
-  async page(viewer: Viewer, filter: VehicleFilter, ordering: VehicleOrdering, first: number, after: CursorKey | undefined): Promise<PageRows<Vehicle>> {
+  /**
+   * One page (`first + 1` rows) in `ordering`, after the row whose sort key is `after`, of the vehicles
+   * that pass `filter` and every signal condition (checked by checkWhere).
+   */
+  async page(
+    viewer: Viewer,
+    filter: VehicleFilter,
+    ordering: VehicleOrdering,
+    first: number,
+    after: CursorKey | undefined,
+    conditions: readonly CheckedCondition[] = [],
+  ): Promise<PageRows<Vehicle>> {
+    const query = this.filtered(viewer, filter);
+    for (const predicate of signalConditionPredicates(conditions, scopeOf(viewer))) query.andWhere(predicate.sql, predicate.parameters);
+    if (ordering.signal !== undefined) {
+      query.setParameter("sortCode", ordering.signal);
+      const column = signalSortValue(query, scopeOf(viewer));
+      const order = { column, columnType: "float8", nullsLast: true, id: "v.id", idType: "text", direction: ordering.direction } as const;
+      return keysetPage(query, order, first, after);
+    }
     const order = { column: SORT_COLUMN[ordering.field], id: "v.id", idType: "text", direction: ordering.direction } as const;
-    return keysetPage(this.filtered(viewer, filter), order, first, after);
+    return keysetPage(query, order, first, after);
   }
 
   /** Cursor key of an ordering (see `page`). */
-  static cursorParts(field: VehicleOrderField): CursorPart[] {
-    return SORT_COLUMN[field] ? ["timestamp", "text"] : ["text"];
+  static cursorParts(ordering: VehicleOrdering): CursorPart[] {
+    if (ordering.signal !== undefined) return ["float-or-empty", "text"];
+    return SORT_COLUMN[ordering.field] ? ["timestamp", "text"] : ["text"];
   }
 
   private scoped(viewer: Viewer): SelectQueryBuilder<Vehicle> {

@@ -2,6 +2,7 @@ import { IsInt, IsOptional, Max, Min, MinLength } from "class-validator";
 import { ArgsType, Field, ID, InputType, Int, registerEnumType } from "type-graphql";
 import { SortDirection } from "../graphql/connection";
 import { PaginationArgs } from "../graphql/pagination.args";
+import { VehicleWhere } from "./vehicle-where";
 
 export enum VehicleOrderField {
   ID = "ID",
@@ -10,10 +11,16 @@ export enum VehicleOrderField {
 }
 registerEnumType(VehicleOrderField, { name: "VehicleOrderField" });
 
-@InputType({ description: "Order of `vehicles`; ties are broken by id in the same direction" })
+@InputType({ description: "Order of `vehicles` by a field or by a signal's value (one of them); ties are broken by id in the same direction" })
 export class VehicleOrder {
-  @Field(() => VehicleOrderField)
-  field: VehicleOrderField;
+  @Field(() => VehicleOrderField, { nullable: true })
+  field?: VehicleOrderField | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "A signal code: by its latest NUMBER value (e.g. tractionbattery-stateofcharge, ASC: lowest charge first); vehicles without one come last",
+  })
+  signal?: string | null;
 
   @Field(() => SortDirection, { defaultValue: SortDirection.ASC })
   direction: SortDirection;
@@ -53,4 +60,8 @@ export class VehiclesArgs extends PaginationArgs {
   @Field(() => VehicleOrder, { nullable: true, description: "Default: by id, ascending" })
   @IsOptional()
   orderBy?: VehicleOrder | null;
+
+  @Field(() => VehicleWhere, { nullable: true, description: "Conditions on the vehicles' latest signal values, all at once" })
+  @IsOptional()
+  where?: VehicleWhere | null;
 }

@@ -63,3 +63,15 @@ describe("cursor key parts", () => {
     expect(decode(["1".repeat(30)], ["bigint"])).toThrow(GraphQLError);
   });
 });
+
+describe("float-or-empty cursor parts (orderBy: {signal})", () => {
+  const decode = (part: string) => () => decodeCursor(encodeCursor("k", [part]), "k", ["float-or-empty"]);
+
+  it.each(["", "78", "-0.25", "1e+20", "1.7976931348623157e+308", "5e-324"])("accepts %j as PostgreSQL prints a float8", (part) => {
+    expect(decode(part)()).toEqual([part]);
+  });
+
+  it.each(["NaN", "Infinity", "1e+400", "1;DROP", " 1", "0x10", "1.", "--1"])("refuses %j", (part) => {
+    expect(decode(part)).toThrow(GraphQLError);
+  });
+});
