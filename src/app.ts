@@ -102,7 +102,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     }
     const ds = createDataSource({
       url,
-      poolSize: embedded ? 4 : 10,
+      // PGlite is one session: its socket server interleaves concurrent connections' protocol messages
+      // (one's unnamed statement or portal replaces another's), so it gets exactly one connection.
+      poolSize: config.databasePoolSize ?? (embedded ? 1 : 10),
       entities: ENTITIES,
       connectTimeoutMs: config.databaseConnectTimeoutMs,
       queryTimeoutMs: config.databaseQueryTimeoutMs,

@@ -7,6 +7,11 @@ export interface Config {
   /** PostgreSQL connection string; undefined means the embedded PGlite in `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /**
+   * Connections in the pool; undefined: 10 for a server, 1 for the embedded PGlite (one session, whose
+   * socket server interleaves the messages of concurrent connections). Set 1 for any PGlite socket.
+   */
+  readonly databasePoolSize: number | undefined;
   readonly port: number;
   readonly host: string;
   /** Smartcar Application Management Tokens; the first answers VERIFY, any one signs deliveries. */
@@ -115,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     production,
     databaseUrl,
     dataDir: path.resolve(text("DATA_DIR") ?? ".fleetgraph"),
+    databasePoolSize: text("DATABASE_POOL_SIZE") === undefined ? undefined : integer("DATABASE_POOL_SIZE", 10, 1, 1000),
     port: integer("PORT", 4000, 0, 65535),
     host: text("HOST") ?? "0.0.0.0",
     managementTokens,
