@@ -70,6 +70,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   httpServer.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
   httpServer.maxConnections = config.httpMaxConnections;
   const tokens = new TokenVerifier(config.jwtSecret);
+  // PGlite is one session: its socket server interleaves concurrent connections' protocol messages
+  // (one's unnamed statement or portal replaces another's), so it gets exactly one connection.
+  const poolSize = config.databasePoolSize ?? (config.databaseUrl === undefined ? 1 : 10);
   let dataSource: DataSource | undefined;
   let embedded: EmbeddedPostgres | undefined;
   let apollo: ApolloServer<Context> | undefined;
@@ -102,9 +105,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     }
     const ds = createDataSource({
       url,
-      // PGlite is one session: its socket server interleaves concurrent connections' protocol messages
-      // (one's unnamed statement or portal replaces another's), so it gets exactly one connection.
-      poolSize: config.databasePoolSize ?? (embedded ? 1 : 10),
+      poolSize,
       entities: ENTITIES,
       connectTimeoutMs: config.databaseConnectTimeoutMs,
       queryTimeoutMs: config.databaseQueryTimeoutMs,
@@ -160,6 +161,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       applyTimeoutMs: config.webhookApplyTimeoutMs,
       spool,
       logger,
+      // Half the pool commits webhook batches; the rest serves GraphQL and the spool's drain.
+      batching: { maxBatch: config.webhookBatchSize, maxWaiting: config.webhookQueueLimit, maxInFlight: Math.max(1, Math.floor(poolSize / 2)) },
     });
     if (spool) drainer = new SpoolDrainer({ spool, target: ingestion, logger });
     expressApp.use(
