@@ -161,8 +161,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       applyTimeoutMs: config.webhookApplyTimeoutMs,
       spool,
       logger,
-      // Half the pool commits webhook batches; the rest serves GraphQL and the spool's drain.
-      batching: { maxBatch: config.webhookBatchSize, maxWaiting: config.webhookQueueLimit, maxInFlight: Math.max(1, Math.floor(poolSize / 2)) },
+      // Two batches at once: one commits while the next is applied. More only split the batches (PostgreSQL
+      // serialises the commits of notifying transactions; bench/RESULTS.md), and the pool serves GraphQL too.
+      batching: { maxBatch: config.webhookBatchSize, maxWaiting: config.webhookQueueLimit, maxInFlight: Math.max(1, Math.min(2, poolSize - 1)) },
     });
     if (spool) drainer = new SpoolDrainer({ spool, target: ingestion, logger });
     expressApp.use(

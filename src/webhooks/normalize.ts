@@ -35,8 +35,9 @@ export function normalizeDelivery(json: unknown, { fastPath = true } = {}): Norm
     throw new UnprocessableEntity("body must be a JSON object");
   }
   checkStorable(json);
+  // The fast path reads only the DTO's own fields, so it needs no copy without the type keys.
+  if (fastPath && isPlainVehicleState(json)) return normalizeVehicleState(json, signalBodiesOf(json));
   const checked = forValidation(json) as object;
-  if (fastPath && isPlainVehicleState(checked)) return normalizeVehicleState(checked, signalBodiesOf(json));
   if ((json as { eventName?: unknown }).eventName !== undefined && (json as { eventType?: unknown }).eventType === undefined) {
     const legacy = validated(LegacyVerifyDto, checked, "legacy 2.0 deliveries other than VERIFY are not supported");
     return { kind: "VERIFY", challenge: legacy.payload.challenge };

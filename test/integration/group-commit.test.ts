@@ -13,7 +13,7 @@ const SOC = "tractionbattery-stateofcharge";
  */
 describe("POST /webhooks/smartcar with group commit", () => {
   let t: TestApp;
-  // One batch at a time (half the pool): deliveries arriving while it commits wait for the next one.
+  // One batch at a time (a pool of two keeps one connection for the rest): deliveries arriving while it commits wait for the next one.
   const onePoolOfTwo = async () => ({ DATABASE_POOL_SIZE: (await testDatabase()).embedded ? "1" : "2" });
 
   beforeAll(async () => {
