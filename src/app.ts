@@ -163,7 +163,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       logger,
       // Two batches at once: one commits while the next is applied. More only split the batches (PostgreSQL
       // serialises the commits of notifying transactions; bench/RESULTS.md), and the pool serves GraphQL too.
-      batching: { maxBatch: config.webhookBatchSize, maxWaiting: config.webhookQueueLimit, maxInFlight: Math.max(1, Math.min(2, poolSize - 1)) },
+      batching: {
+        maxBatch: config.webhookBatchSize,
+        maxWaiting: config.webhookQueueLimit,
+        maxInFlight: Math.max(1, Math.min(2, poolSize - 1)),
+      },
     });
     if (spool) drainer = new SpoolDrainer({ spool, target: ingestion, logger });
     expressApp.use(

@@ -56,7 +56,11 @@ export class PostgresChangeBus implements ChangeBus {
   async publish(manager: EntityManager, events: readonly ChangeEvent[]): Promise<void> {
     // One round trip for a whole group-commit batch, however many payloads its events fill.
     const payloads = encodeEvents(events);
-    if (payloads.length > 0) await manager.query("SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n", [this.channel, payloads]);
+    if (payloads.length === 0) return;
+    await manager.query("SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n", [
+      this.channel,
+      payloads,
+    ]);
   }
 
   subscribe(listener: BusListener): () => void {
