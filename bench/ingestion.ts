@@ -11,6 +11,7 @@
  * The scratch database lives on DATABASE_URL's server (default: the local PostgreSQL) and is
  * dropped afterwards, as are the servers, even on failure.
  */
+import { Client } from "pg";
 import { compare, exitOnError, knob, LOAD, postDelivery, ratio, report, scratchDatabase, startBare, startFleetgraph, vehicleStateBody } from "./support";
 
 const VEHICLES = knob("VEHICLES", 1_000, 1_000);
@@ -34,6 +35,8 @@ exitOnError(async () => {
   const [fleetgraph, bare] = await Promise.all([startFleetgraph(EMBEDDED ? undefined : database.url, fleetgraphName), startBare(database.url)]);
   const results = await compare([fleetgraph, bare].map((server) => ({ name: server.name, request: () => deliver(server.url) })));
 
+  if (!EMBEDDED) process.stderr.write(`fleetgraph stored ${await countEvents(database.url)} deliveries (for profile-summary)\n`);
+
   const f = results.get(fleetgraph.name)!;
   const b = results.get(bare.name)!;
   const rss = (server: typeof fleetgraph) => `peak RSS ${server.peakRssMiB() ?? "?"} MiB`;
@@ -42,3 +45,13 @@ exitOnError(async () => {
     { measured: "bare receiver, deliveries", ...b, notes: `${b.failures} failed; ${rss(bare)}` },
   ]);
 });
+
+async function countEvents(url: string): Promise<number> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query("SELECT count(*) AS n FROM webhook_events")).rows[0].n);
+  } finally {
+    await client.end();
+  }
+}

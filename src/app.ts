@@ -71,6 +71,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   httpServer.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
   httpServer.maxConnections = config.httpMaxConnections;
   const tokens = new TokenVerifier(config.jwtSecret);
+  // PGlite is one session: its socket server interleaves concurrent connections' protocol messages
+  // (one's unnamed statement or portal replaces another's), so it gets exactly one connection.
+  const poolSize = config.databasePoolSize ?? (config.databaseUrl === undefined ? 1 : 10);
   let dataSource: DataSource | undefined;
   let embedded: EmbeddedPostgres | undefined;
   let apollo: ApolloServer<Context> | undefined;
@@ -105,7 +108,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     }
     const ds = createDataSource({
       url,
-      poolSize: embedded ? 4 : 10,
+      poolSize,
       entities: ENTITIES,
       connectTimeoutMs: config.databaseConnectTimeoutMs,
       queryTimeoutMs: config.databaseQueryTimeoutMs,
@@ -161,6 +164,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       applyTimeoutMs: config.webhookApplyTimeoutMs,
       spool,
       logger,
+      // Two batches at once: one commits while the next is applied. More only split the batches (PostgreSQL
+      // serialises the commits of notifying transactions; bench/RESULTS.md), and the pool serves GraphQL too.
+      batching: {
+        maxBatch: config.webhookBatchSize,
+        maxWaiting: config.webhookQueueLimit,
+        maxInFlight: Math.max(1, Math.min(2, poolSize - 1)),
+      },
     });
     if (spool) drainer = new SpoolDrainer({ spool, target: ingestion, logger });
     expressApp.use(

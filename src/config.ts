@@ -7,6 +7,11 @@ export interface Config {
   /** PostgreSQL connection string; undefined means the embedded PGlite in `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /**
+   * Connections in the pool; undefined: 10 for a server, 1 for the embedded PGlite (one session, whose
+   * socket server interleaves the messages of concurrent connections). Set 1 for any PGlite socket.
+   */
+  readonly databasePoolSize: number | undefined;
   readonly port: number;
   readonly host: string;
   /** Smartcar Application Management Tokens; the first answers VERIFY, any one signs deliveries. */
@@ -31,6 +36,10 @@ export interface Config {
   readonly databaseQueryTimeoutMs: number;
   /** Bound on applying one webhook delivery, past which it is spooled or answered 503, ms. @default 8000 */
   readonly webhookApplyTimeoutMs: number;
+  /** Group commit: most webhook deliveries applied in one transaction. @default 50 */
+  readonly webhookBatchSize: number;
+  /** Group commit: most webhook deliveries waiting for a transaction; more are answered 503 (or spooled). @default 1000 */
+  readonly webhookQueueLimit: number;
   /** HTTP: time to receive a request's headers, ms. @default 10000 */
   readonly httpHeadersTimeoutMs: number;
   /** HTTP: time to receive a whole request, body included, ms. @default 20000 */
@@ -117,6 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
     production,
     databaseUrl,
     dataDir: path.resolve(text("DATA_DIR") ?? ".fleetgraph"),
+    databasePoolSize: text("DATABASE_POOL_SIZE") === undefined ? undefined : integer("DATABASE_POOL_SIZE", 10, 1, 1000),
     port: integer("PORT", 4000, 0, 65535),
     host: text("HOST") ?? "0.0.0.0",
     managementTokens,
@@ -132,6 +142,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseQueryTimeoutMs: integer("DATABASE_QUERY_TIMEOUT_MS", 10_000, 100, 3_600_000),
     // Smartcar stops listening after 15 s: the answer (503 or 202) must come before.
     webhookApplyTimeoutMs: integer("WEBHOOK_APPLY_TIMEOUT_MS", 8_000, 100, 14_000),
+    webhookBatchSize: integer("WEBHOOK_BATCH_SIZE", 50, 1, 1000),
+    webhookQueueLimit: integer("WEBHOOK_QUEUE_LIMIT", 1000, 1, 100_000),
     httpHeadersTimeoutMs: integer("HTTP_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000),
     httpRequestTimeoutMs: integer("HTTP_REQUEST_TIMEOUT_MS", 20_000, 100, 600_000),
     httpKeepAliveTimeoutMs: integer("HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),

@@ -54,9 +54,13 @@ export class PostgresChangeBus implements ChangeBus {
   }
 
   async publish(manager: EntityManager, changes: readonly Change[]): Promise<void> {
-    for (const payload of encodeChanges(changes)) {
-      await manager.query("SELECT pg_notify($1, $2)", [this.channel, payload]);
-    }
+    // One round trip for a whole group-commit batch, however many payloads its changes fill.
+    const payloads = encodeChanges(changes);
+    if (payloads.length === 0) return;
+    await manager.query("SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n", [
+      this.channel,
+      payloads,
+    ]);
   }
 
   subscribe(listener: BusListener): () => void {

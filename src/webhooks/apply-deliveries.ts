@@ -27,12 +27,19 @@ export async function applyDeliveries(
 ): Promise<DeliveryOutcome[]> {
   const live = (item: IncomingDelivery) => options.applyTestDeliveries || item.delivery.envelope.mode === "LIVE";
   const firsts = new Map<string, IncomingDelivery>();
+  const attempts = new Map<string, number>();
   for (const item of batch) {
-    if (!firsts.has(item.delivery.envelope.eventId)) firsts.set(item.delivery.envelope.eventId, item);
+    const eventId = item.delivery.envelope.eventId;
+    if (!firsts.has(eventId)) firsts.set(eventId, item);
+    attempts.set(eventId, (attempts.get(eventId) ?? 0) + 1);
   }
   const recorded = await recordEvents(
     manager,
-    [...firsts.values()].map((item) => ({ item, outcome: live(item) ? "applied" : "test" })),
+    [...firsts.values()].map((item) => ({
+      item,
+      outcome: live(item) ? "applied" : "test",
+      attempts: attempts.get(item.delivery.envelope.eventId) ?? 1,
+    })),
   );
   const fresh = [...firsts.values()].filter((item) => recorded.has(item.delivery.envelope.eventId));
   const toApply = fresh.filter(live);

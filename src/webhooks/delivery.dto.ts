@@ -30,8 +30,8 @@ import {
 const MAX_ID_LENGTH = 200;
 
 /** PostgreSQL `integer`. */
-const INT4_MIN = -(2 ** 31);
-const INT4_MAX = 2 ** 31 - 1;
+export const INT4_MIN = -(2 ** 31);
+export const INT4_MAX = 2 ** 31 - 1;
 
 /** An unpaired UTF-16 surrogate (`"\ud800"` in JSON): a paired one is a single astral code point in `u` mode. */
 export const UNPAIRED_SURROGATE = /\p{Cs}/u;
@@ -41,13 +41,7 @@ export const UNPAIRED_SURROGATE = /\p{Cs}/u;
  * without unpaired surrogates. Replacing one (as we do in free text) could merge two different ids.
  */
 function IsIdentifier({ allowEmpty = false } = {}): PropertyDecorator {
-  const problem = (value: unknown): string | undefined => {
-    if (typeof value !== "string") return "must be a string";
-    if (value === "" && !allowEmpty) return "must not be empty";
-    if (value.length > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters`;
-    if (UNPAIRED_SURROGATE.test(value)) return "must not contain an unpaired UTF-16 surrogate";
-    return undefined;
-  };
+  const problem = (value: unknown) => identifierProblem(value, allowEmpty);
   return ValidateBy(
     {
       name: "isIdentifier",
@@ -59,15 +53,27 @@ function IsIdentifier({ allowEmpty = false } = {}): PropertyDecorator {
   );
 }
 
+/** What makes `value` no identifier (see IsIdentifier); undefined when it is one. */
+export function identifierProblem(value: unknown, allowEmpty = false): string | undefined {
+  if (typeof value !== "string") return "must be a string";
+  if (value === "" && !allowEmpty) return "must not be empty";
+  if (value.length > MAX_ID_LENGTH) return `must be at most ${MAX_ID_LENGTH} characters`;
+  if (UNPAIRED_SURROGATE.test(value)) return "must not contain an unpaired UTF-16 surrogate";
+  return undefined;
+}
+
+/** Epoch milliseconds (or seconds, in one old example) as a number, or ISO-8601 text. */
+export function isTimestamp(value: unknown): boolean {
+  return (typeof value === "number" && Number.isFinite(value) && value >= 0) || (typeof value === "string" && !Number.isNaN(Date.parse(value)));
+}
+
 /** Epoch milliseconds (or seconds, in one old example) as a number, or ISO-8601 text. */
 function IsTimestamp(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: "isTimestamp",
       validator: {
-        validate: (value: unknown) =>
-          (typeof value === "number" && Number.isFinite(value) && value >= 0) ||
-          (typeof value === "string" && !Number.isNaN(Date.parse(value))),
+        validate: isTimestamp,
         defaultMessage: (args) => `${args?.property ?? "value"} must be epoch milliseconds or an ISO-8601 date-time`,
       },
     },

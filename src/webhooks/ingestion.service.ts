@@ -4,6 +4,7 @@ import { ServiceUnavailable } from "../errors";
 import type { Logger } from "../logger";
 import type { Spool } from "./spool";
 import { applyDeliveries, type ApplyOptions } from "./apply-deliveries";
+import { GroupCommit, QueueFull } from "./group-commit";
 import type { DeliveryOutcome, IncomingDelivery } from "./incoming-delivery";
 
 const MAX_ATTEMPTS = 3;
@@ -16,6 +17,8 @@ export interface IngestionOptions extends ApplyOptions {
   /** SPOOL_DIR: where deliveries go while the database cannot take them; without it they get 503. */
   readonly spool?: Spool;
   readonly logger: Logger;
+  /** Group commit: most deliveries in one transaction, most waiting for one, transactions at once. */
+  readonly batching: { readonly maxBatch: number; readonly maxWaiting: number; readonly maxInFlight: number };
 }
 
 /** A delivery stored in the spool, applied later: answered 202. */
@@ -34,28 +37,50 @@ export type IngestionOutcome = DeliveryOutcome | SpooledOutcome;
  */
 export class IngestionService {
   private spooling = false;
+  private readonly group: GroupCommit<IncomingDelivery, DeliveryOutcome>;
 
   constructor(
     /** The database once it is connected and ready; undefined while it is not (only with a spool). */
     private readonly dataSource: () => DataSource | undefined,
     private readonly options: IngestionOptions,
-  ) {}
+  ) {
+    this.group = new GroupCommit({
+      ...options.batching,
+      deadlineMs: options.applyTimeoutMs,
+      commit: (items) => this.commit(items),
+      // A database that is down or too slow fails every delivery alone too: no point retrying them one by one.
+      retryAlone: (error) => !this.isUnreachable(error),
+    });
+  }
 
   /**
-   * Applies a batch atomically, or spools it when the database is unreachable or too slow and a spool
-   * is configured. Without a spool, such a failure propagates and the HTTP layer answers 503 (Smartcar
-   * retries). Other errors always propagate.
+   * Applies deliveries, each committed before it is answered, grouped with those arriving at the same
+   * time (group commit); or spools them when the database is unreachable, too slow or too busy and a
+   * spool is configured. Without a spool, such a failure propagates and the HTTP layer answers 503
+   * (Smartcar retries). Other errors always propagate.
    */
   async apply(batch: readonly IncomingDelivery[]): Promise<IngestionOutcome[]> {
     const { spool } = this.options;
     // The drain probes the database while anything waits in the spool, and clears `spooling` when it answers.
     if (spool && this.spooling && spool.depth > 0) return this.toSpool(spool, batch);
     try {
-      return await this.applyNow(batch);
+      return await Promise.all(batch.map((item) => this.group.submit(item)));
     } catch (error) {
-      if (!spool || !this.isUnreachable(error)) throw error;
+      if (!this.isUnreachable(error)) throw error;
+      // A full queue says the service is busy, not that the database is gone.
+      if (!(error instanceof QueueFull)) this.setSpooling(true);
+      if (!spool) throw error;
       return this.toSpool(spool, batch);
     }
+  }
+
+  /** One group-commit batch: one transaction. */
+  private async commit(batch: readonly IncomingDelivery[]): Promise<DeliveryOutcome[]> {
+    const ds = this.dataSource();
+    if (!ds) throw new ServiceUnavailable("database not connected, retry later");
+    const outcomes = await this.transaction(ds, batch);
+    this.setSpooling(false);
+    return outcomes;
   }
 
   /**

@@ -22,17 +22,21 @@ import type {
   Trigger,
   VehicleInfo,
 } from "./normalized-delivery";
+import { isPlainVehicleState } from "./plain-vehicle-state";
 
 /**
  * Validates a parsed JSON body against the delivery DTOs and turns any accepted variant (payload
  * 3.0/4.0, unversioned, legacy 2.0 VERIFY; see shared/smartcar.md §8) into a NormalizedDelivery.
- * Throws UnprocessableEntity naming the first failing field.
+ * Throws UnprocessableEntity naming the first failing field. `fastPath: false` (tests) always takes
+ * the full validation.
  */
-export function normalizeDelivery(json: unknown): NormalizedDelivery {
+export function normalizeDelivery(json: unknown, { fastPath = true } = {}): NormalizedDelivery {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new UnprocessableEntity("body must be a JSON object");
   }
   checkStorable(json);
+  // The fast path reads only the DTO's own fields, so it needs no copy without the type keys.
+  if (fastPath && isPlainVehicleState(json)) return normalizeVehicleState(json, signalBodiesOf(json));
   const checked = forValidation(json) as object;
   if ((json as { eventName?: unknown }).eventName !== undefined && (json as { eventType?: unknown }).eventType === undefined) {
     const legacy = validated(LegacyVerifyDto, checked, "legacy 2.0 deliveries other than VERIFY are not supported");

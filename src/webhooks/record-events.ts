@@ -6,6 +6,8 @@ import type { WebhookOutcome } from "./webhook-event.entity";
 export interface EventToRecord {
   readonly item: IncomingDelivery;
   readonly outcome: WebhookOutcome;
+  /** Times this event came in the batch (a retry racing its original can share a group-commit batch). */
+  readonly attempts: number;
 }
 
 /**
@@ -22,16 +24,16 @@ export async function recordEvents(manager: EntityManager, events: readonly Even
   const result: Array<{ event_id: string; inserted: boolean }> = await manager.query(
     `INSERT INTO webhook_events
        (event_id, event_type, mode, version, webhook_id, vehicle_id, delivery_id, delivered_at, outcome, raw_body,
-        received_at, last_received_at)
+        received_at, last_received_at, attempts)
      SELECT e.event_id, e.event_type, e.mode, e.version, e.webhook_id, e.vehicle_id, e.delivery_id, e.delivered_at,
-            e.outcome, e.raw_body, e.received_at, e.received_at
+            e.outcome, e.raw_body, e.received_at, e.received_at, e.attempts
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                   $8::timestamptz[], $9::text[], $10::bytea[], $11::timestamptz[])
+                   $8::timestamptz[], $9::text[], $10::bytea[], $11::timestamptz[], $12::int[])
             WITH ORDINALITY AS e(event_id, event_type, mode, version, webhook_id, vehicle_id, delivery_id, delivered_at,
-                                 outcome, raw_body, received_at, ord)
+                                 outcome, raw_body, received_at, attempts, ord)
       ORDER BY e.ord
      ON CONFLICT (event_id) DO UPDATE SET
-       attempts = webhook_events.attempts + 1,
+       attempts = webhook_events.attempts + EXCLUDED.attempts,
        last_received_at = GREATEST(webhook_events.last_received_at, EXCLUDED.last_received_at)
      RETURNING event_id, (xmax = 0) AS inserted`,
     [
@@ -46,6 +48,7 @@ export async function recordEvents(manager: EntityManager, events: readonly Even
       rows.map((row) => row.outcome),
       rows.map((row) => row.item.rawBody),
       rows.map((row) => row.item.receivedAt.toISOString()),
+      rows.map((row) => row.attempts),
     ],
   );
   return new Set(result.filter((row) => row.inserted).map((row) => row.event_id));

@@ -96,4 +96,18 @@ describe("loadConfig: GraphQL rate limits", () => {
     expect(load).toThrow(/GRAPHQL_IP_RATE_LIMIT must be an integer/);
     expect(load).not.toThrow(/lots/);
   });
+
+  it("sizes the pool by the database unless DATABASE_POOL_SIZE says, and bounds group commit", () => {
+    const defaults = loadConfig({});
+    expect(defaults.databasePoolSize).toBeUndefined();
+    expect([defaults.webhookBatchSize, defaults.webhookQueueLimit]).toEqual([50, 1000]);
+    expect(loadConfig({ DATABASE_POOL_SIZE: "1", WEBHOOK_BATCH_SIZE: "1", WEBHOOK_QUEUE_LIMIT: "5" })).toMatchObject({
+      databasePoolSize: 1,
+      webhookBatchSize: 1,
+      webhookQueueLimit: 5,
+    });
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: "0" })).toThrow(/DATABASE_POOL_SIZE must be an integer from 1 to 1000/);
+    expect(() => loadConfig({ WEBHOOK_BATCH_SIZE: "lots" })).toThrow(/WEBHOOK_BATCH_SIZE must be an integer/);
+    expect(() => loadConfig({ WEBHOOK_QUEUE_LIMIT: "-1" })).toThrow(/WEBHOOK_QUEUE_LIMIT must be an integer/);
+  });
 });
