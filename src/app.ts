@@ -193,6 +193,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       introspection: !config.production,
       // Second line behind documentLimits (which also bounds nesting, before the parser recurses).
       parseOptions: { maxTokens: MAX_TOKENS },
+      // Off: Apollo keeps APQ hashes in each instance's memory, so behind a load balancer a hash registered on
+      // one is unknown to the next. Clients get PERSISTED_QUERY_NOT_SUPPORTED and send the query (README).
+      persistedQueries: false,
     });
     await apollo.start();
     const rateLimits = graphqlRateLimits({ perToken: config.graphqlRateLimit, perIp: config.graphqlIpRateLimit });
