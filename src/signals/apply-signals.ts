@@ -16,7 +16,7 @@ export interface SignalReadingInput {
 }
 
 /** A signal Smartcar could not read (`status.value = "ERROR"`). */
-export interface SignalFailure {
+export interface SignalErrorReport {
   readonly code: string;
   readonly name: string | null;
   readonly group: string | null;
@@ -24,7 +24,7 @@ export interface SignalFailure {
   readonly errorCode: string | null;
 }
 
-/** Where a signal value or failure came from: its vehicle, the user it was delivered for, its delivery. */
+/** Where a signal value or error came from: its vehicle, the user it was delivered for, its delivery. */
 export interface SignalSource {
   readonly vehicleId: string;
   /** Stored with the value, reading or error: only this user sees it (contract, Access). */
@@ -38,8 +38,8 @@ export interface ReadingToApply extends SignalSource {
   readonly reading: SignalReadingInput;
 }
 
-export interface FailureToApply extends SignalSource {
-  readonly failure: SignalFailure;
+export interface SignalErrorToApply extends SignalSource {
+  readonly report: SignalErrorReport;
   /** When Smartcar tried to read the signal (the delivery's retrieval time). */
   readonly reportedAt: Date;
 }
@@ -228,12 +228,12 @@ function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[
  * same signal is history, not current, and is not recorded; the last good value stays as it is.
  * Together with the clearing in applyReadings this makes the final errors independent of arrival order.
  */
-export async function applyFailures(manager: EntityManager, rows: readonly FailureToApply[]): Promise<void> {
+export async function applySignalErrors(manager: EntityManager, rows: readonly SignalErrorToApply[]): Promise<void> {
   if (rows.length === 0) return;
   // One row per signal (ON CONFLICT may touch a row once per statement): the newest report wins.
-  const newest = new Map<string, FailureToApply>();
+  const newest = new Map<string, SignalErrorToApply>();
   for (const row of rows) {
-    const key = keyOf(row.vehicleId, row.failure.code);
+    const key = keyOf(row.vehicleId, row.report.code);
     const seen = newest.get(key);
     if (!seen || seen.reportedAt.getTime() <= row.reportedAt.getTime()) newest.set(key, row);
   }
@@ -264,11 +264,11 @@ export async function applyFailures(manager: EntityManager, rows: readonly Failu
      WHERE signal_errors.observed_at <= EXCLUDED.observed_at`,
     [
       unique.map((row) => row.vehicleId),
-      unique.map((row) => row.failure.code),
-      unique.map((row) => row.failure.name),
-      unique.map((row) => row.failure.group),
-      unique.map((row) => row.failure.errorType),
-      unique.map((row) => row.failure.errorCode),
+      unique.map((row) => row.report.code),
+      unique.map((row) => row.report.name),
+      unique.map((row) => row.report.group),
+      unique.map((row) => row.report.errorType),
+      unique.map((row) => row.report.errorCode),
       unique.map((row) => row.reportedAt.toISOString()),
       unique.map((row) => row.eventId),
       unique.map((row) => row.userId),

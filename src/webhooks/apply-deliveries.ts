@@ -1,6 +1,6 @@
 import type { EntityManager } from "typeorm";
 import { applyIssueReports, type IssueReportToApply } from "../issues/apply-issues";
-import { applyFailures, applyReadings, type FailureToApply, type ReadingToApply } from "../signals/apply-signals";
+import { applySignalErrors, applyReadings, type SignalErrorToApply, type ReadingToApply } from "../signals/apply-signals";
 import type { Change, ChangePublisher } from "../changes/change";
 import { upsertVehicles } from "../vehicles/vehicle-upsert";
 import { ownerReadAt } from "./owner-read-at";
@@ -55,7 +55,7 @@ export async function applyDeliveries(
   );
 
   const readings: ReadingToApply[] = [];
-  const failures: FailureToApply[] = [];
+  const signalErrors: SignalErrorToApply[] = [];
   const reports: IssueReportToApply[] = [];
   for (const item of toApply) {
     const { delivery } = item;
@@ -70,7 +70,7 @@ export async function applyDeliveries(
         const source = { vehicleId: delivery.vehicle.id, userId, eventId, receivedAt };
         for (const reading of delivery.readings) readings.push({ ...source, reading });
         const reportedAt = delivery.reportedAt ?? receivedAt;
-        for (const failure of delivery.failures) failures.push({ ...source, failure, reportedAt });
+        for (const report of delivery.signalErrors) signalErrors.push({ ...source, report, reportedAt });
         break;
       }
       case "VEHICLE_ERROR": {
@@ -85,7 +85,7 @@ export async function applyDeliveries(
     ...(await applyReadings(manager, readings)),
     ...(await applyIssueReports(manager, reports)),
   ];
-  await applyFailures(manager, failures);
+  await applySignalErrors(manager, signalErrors);
   if (changes.length > 0) await options.publisher.publish(manager, changes);
 
   const answered = new Set<string>();

@@ -17,7 +17,7 @@ import type {
   Envelope,
   IssueReport,
   NormalizedDelivery,
-  SignalFailure,
+  SignalErrorReport,
   SignalReadingInput,
   Trigger,
   VehicleInfo,
@@ -179,14 +179,14 @@ function normalizeVehicleState(delivery: DeliveryDto, bodies: readonly unknown[]
   if (delivery.data.signals === undefined) throw new UnprocessableEntity("data.signals is required for VEHICLE_STATE");
 
   const readings: SignalReadingInput[] = [];
-  const failures: SignalFailure[] = [];
+  const signalErrors: SignalErrorReport[] = [];
   delivery.data.signals.forEach((signal, index) => {
     // No body (missing or null) is no value: GraphQL's `Signal.body` is `JSON!`, so a stored null would
     // fail every query of the vehicle's signals. The raw delivery keeps what was sent.
     const body = bodies[index];
     const failed = signal.status?.value?.toUpperCase() === "ERROR" || body === undefined || body === null;
     if (failed) {
-      failures.push({
+      signalErrors.push({
         code: signal.code,
         name: wellFormed(signal.name ?? null),
         group: wellFormed(signal.group ?? null),
@@ -206,7 +206,7 @@ function normalizeVehicleState(delivery: DeliveryDto, bodies: readonly unknown[]
     envelope,
     vehicle: { ...vehicle, vin },
     readings,
-    failures,
+    signalErrors,
     triggers: triggersOf(delivery),
     reportedAt,
   };

@@ -1,9 +1,9 @@
 /** Every accepted Smartcar variant, reduced to the one shape the apply path works on. */
 import type { IssueReport } from "../issues/apply-issues";
-import type { SignalFailure, SignalReadingInput } from "../signals/apply-signals";
+import type { SignalErrorReport, SignalReadingInput } from "../signals/apply-signals";
 import type { VehicleInfo } from "../vehicles/vehicle-upsert";
 
-export type { IssueReport, SignalFailure, SignalReadingInput, VehicleInfo };
+export type { IssueReport, SignalErrorReport, SignalReadingInput, VehicleInfo };
 
 export type DeliveryMode = "LIVE" | "TEST";
 
@@ -27,7 +27,7 @@ export interface VehicleStateDelivery {
   readonly envelope: Envelope;
   readonly vehicle: VehicleInfo;
   readonly readings: readonly SignalReadingInput[];
-  readonly failures: readonly SignalFailure[];
+  readonly signalErrors: readonly SignalErrorReport[];
   readonly triggers: readonly Trigger[];
   /** When Smartcar read the vehicle (latest retrievedAt, else deliveredAt): orders signal errors. */
   readonly reportedAt: Date | null;

@@ -48,7 +48,7 @@ describe("normalizeDelivery", () => {
   it("splits failed signals from good ones, with their error type and code", () => {
     const delivery = normalizeDelivery(fixture("docs-4.0-vehicle-state-with-signal-error.json")) as VehicleStateDelivery;
     expect(delivery.readings.map((r) => r.code)).toEqual(["location-preciselocation", "tractionbattery-stateofcharge"]);
-    expect(delivery.failures).toEqual([
+    expect(delivery.signalErrors).toEqual([
       { code: "location-isathome", name: "IsAtHome", group: "Location", errorType: "COMPATIBILITY", errorCode: "VEHICLE_NOT_CAPABLE" },
     ]);
   });
