@@ -20,7 +20,7 @@ export interface IssueReportToApply {
   readonly userId: string | null;
   readonly eventId: string;
   /** Ordering key (the delivery's deliveredAt, else receipt): an older report never undoes a newer one. */
-  readonly observedAt: Date;
+  readonly reportedAt: Date;
   readonly report: IssueReport;
 }
 
@@ -59,7 +59,7 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                               $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::timestamptz[], $13::text[])
                   AS i(issue_key, vehicle_id, user_id, type, code, state, description, suggested_user_message, doc_url,
-                       resolution_type, signal_codes, observed_at, event_id)
+                       resolution_type, signal_codes, reported_at, event_id)
        ),
        -- The state before this statement (its CTEs share one snapshot). Not FOR UPDATE: that would skip
        -- the rows \`changed\` updates. The caller's vehicle row locks serialise changes to a vehicle's issues.
@@ -70,11 +70,11 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
          INSERT INTO vehicle_issues AS v
            (issue_key, vehicle_id, user_id, type, code, state, description, suggested_user_message, doc_url,
             resolution_type, signal_codes, opened_at, resolved_at, last_seen_at, reopen_count, occurrences,
-            observed_at, updated_at, event_id)
+            reported_at, updated_at, event_id)
          SELECT i.issue_key, i.vehicle_id, i.user_id, i.type, i.code, i.state, i.description, i.suggested_user_message,
                 i.doc_url, i.resolution_type, ARRAY(SELECT jsonb_array_elements_text(i.signal_codes)),
-                i.observed_at, CASE WHEN i.state = 'RESOLVED' THEN i.observed_at END, i.observed_at, 0,
-                CASE WHEN i.state = 'OPEN' THEN 1 ELSE 0 END, i.observed_at, clock_timestamp(), i.event_id
+                i.reported_at, CASE WHEN i.state = 'RESOLVED' THEN i.reported_at END, i.reported_at, 0,
+                CASE WHEN i.state = 'OPEN' THEN 1 ELSE 0 END, i.reported_at, clock_timestamp(), i.event_id
            FROM input i
          ON CONFLICT (issue_key) DO UPDATE SET
            state = EXCLUDED.state,
@@ -87,14 +87,14 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
            opened_at = CASE WHEN v.state = 'RESOLVED' AND EXCLUDED.state = 'OPEN' THEN EXCLUDED.opened_at ELSE v.opened_at END,
            resolved_at = CASE WHEN EXCLUDED.state = 'OPEN' THEN NULL
                               WHEN v.state = 'RESOLVED' THEN v.resolved_at
-                              ELSE EXCLUDED.observed_at END,
+                              ELSE EXCLUDED.reported_at END,
            last_seen_at = GREATEST(v.last_seen_at, EXCLUDED.last_seen_at),
            reopen_count = v.reopen_count + CASE WHEN v.state = 'RESOLVED' AND EXCLUDED.state = 'OPEN' THEN 1 ELSE 0 END,
            occurrences = v.occurrences + EXCLUDED.occurrences,
-           observed_at = EXCLUDED.observed_at,
+           reported_at = EXCLUDED.reported_at,
            updated_at = clock_timestamp(),
            event_id = EXCLUDED.event_id
-         WHERE v.observed_at <= EXCLUDED.observed_at
+         WHERE v.reported_at <= EXCLUDED.reported_at
          RETURNING v.id, v.issue_key, v.vehicle_id, v.user_id, v.state
        )
        -- occurred_at after the vehicle's lock, not now() (the transaction's start, before any lock
@@ -124,7 +124,7 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
         rows.map((row) => row.report.docUrl),
         rows.map((row) => row.report.resolutionType),
         rows.map((row) => JSON.stringify(row.report.signalCodes)),
-        rows.map((row) => row.observedAt.toISOString()),
+        rows.map((row) => row.reportedAt.toISOString()),
         rows.map((row) => row.eventId),
       ],
     );

@@ -84,7 +84,7 @@ export class VehicleIssue {
 
   /** Ordering key of the last applied report, so an old ERROR never reopens a newer resolution. */
   @Column("timestamptz")
-  observedAt: Date;
+  reportedAt: Date;
 
   @Field(() => Date)
   @Column("timestamptz")

@@ -160,7 +160,7 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
   await manager.query(
     `DELETE FROM signal_errors e
       USING unnest($1::text[], $2::text[], $3::timestamptz[]) AS r(vehicle_id, code, read_at)
-      WHERE e.vehicle_id = r.vehicle_id AND e.code = r.code AND e.observed_at <= r.read_at`,
+      WHERE e.vehicle_id = r.vehicle_id AND e.code = r.code AND e.reported_at <= r.read_at`,
     [rows.map((row) => row.vehicleId), rows.map((row) => row.reading.code), rows.map((row) => readAt(row).toISOString())],
   );
 
@@ -240,7 +240,7 @@ export async function applySignalErrors(manager: EntityManager, rows: readonly S
   const unique = [...newest.values()];
   await manager.query(
     `INSERT INTO signal_errors
-       (vehicle_id, code, name, group_name, error_type, error_code, first_seen_at, last_seen_at, observed_at, event_id, user_id)
+       (vehicle_id, code, name, group_name, error_type, error_code, first_seen_at, last_seen_at, reported_at, event_id, user_id)
      SELECT f.vehicle_id, f.code, f.name, f.group_name, f.error_type, f.error_code, f.reported_at, f.reported_at,
             f.reported_at, f.event_id, f.user_id
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
@@ -258,10 +258,10 @@ export async function applySignalErrors(manager: EntityManager, rows: readonly S
                             THEN LEAST(signal_errors.first_seen_at, EXCLUDED.first_seen_at) ELSE EXCLUDED.first_seen_at END,
        last_seen_at = CASE WHEN signal_errors.user_id IS NOT DISTINCT FROM EXCLUDED.user_id
                            THEN GREATEST(signal_errors.last_seen_at, EXCLUDED.last_seen_at) ELSE EXCLUDED.last_seen_at END,
-       observed_at = EXCLUDED.observed_at,
+       reported_at = EXCLUDED.reported_at,
        event_id = EXCLUDED.event_id,
        user_id = EXCLUDED.user_id
-     WHERE signal_errors.observed_at <= EXCLUDED.observed_at`,
+     WHERE signal_errors.reported_at <= EXCLUDED.reported_at`,
     [
       unique.map((row) => row.vehicleId),
       unique.map((row) => row.report.code),

@@ -38,9 +38,9 @@ export class SignalError {
   @Column("timestamptz")
   lastSeenAt: Date;
 
-  /** Ordering key, as for signals: an error older than the stored good value is not current. */
+  /** When Smartcar reported it (the delivery's latest retrievedAt, else deliveredAt): an error older than the latest good read is not current. */
   @Column("timestamptz")
-  observedAt: Date;
+  reportedAt: Date;
 
   @Column("text")
   eventId: string;

@@ -156,7 +156,7 @@ export class SignalService {
     const rows: SignalError[] = await this.dataSource.query(
       `SELECT e.vehicle_id AS "vehicleId", e.code, e.name, e.group_name AS "group", e.error_type AS "errorType",
               e.error_code AS "errorCode", e.first_seen_at AS "firstSeenAt", e.last_seen_at AS "lastSeenAt",
-              e.observed_at AS "observedAt", e.event_id AS "eventId"
+              e.reported_at AS "reportedAt", e.event_id AS "eventId"
          FROM signal_errors e WHERE e.vehicle_id = ANY($1) ${onlyUser("e", scope, 2)} ORDER BY e.vehicle_id, e.code`,
       [vehicleIds, ...scopeParameters(scope)],
     );

@@ -74,8 +74,8 @@ export async function applyDeliveries(
         break;
       }
       case "VEHICLE_ERROR": {
-        const observedAt = delivery.envelope.deliveredAt ?? receivedAt;
-        for (const report of delivery.reports) reports.push({ vehicleId, userId, eventId, observedAt, report });
+        const reportedAt = delivery.envelope.deliveredAt ?? receivedAt;
+        for (const report of delivery.reports) reports.push({ vehicleId, userId, eventId, reportedAt, report });
         break;
       }
     }
