@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { gql, signToken } from "../helpers/graphql";
 import { postDelivery, vehicleState } from "../helpers/smartcar";
 import { startTcpProxy } from "../helpers/tcp-proxy";
@@ -86,6 +89,24 @@ describe("GET /metrics", () => {
     } finally {
       await app.stop();
       await proxy.close();
+    }
+  });
+
+  it("counts a delivery spooled while the database is unreachable, and the spool's depth", async () => {
+    const proxy = await startTcpProxy((await testDatabase()).url);
+    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleetgraph-metrics-spool-"));
+    const app = await startTestApp({ DATABASE_URL: proxy.url, SPOOL_DIR: spoolDir });
+    try {
+      await proxy.cut();
+      const spooled = await postDelivery(app.url, vehicleState({ vehicleId: randomUUID(), signals: [soc(2)] }));
+      expect(spooled).toMatchObject({ status: 202, body: { status: "spooled" } });
+      const text = await scrape(app.url);
+      expect(deliveries(text, "VEHICLE_STATE", "spooled")).toBe(1);
+      expect(sample(text, "fleetgraph_spool_depth")).toBe(1);
+    } finally {
+      await app.stop();
+      await proxy.close();
+      fs.rmSync(spoolDir, { recursive: true, force: true });
     }
   });
 
