@@ -3,7 +3,7 @@
  * Folders under src/ depend one way: toolkit <- features <- pipelines <- app (see README, Layout).
  * `npm run lint:deps` checks it; CI fails on any arrow pointing back.
  */
-const TOOLKIT = "^src/(db|http|auth|graphql|changes)/";
+const TOOLKIT = "^src/(db|http|auth|graphql|changes|metrics)/";
 const FEATURES = "^src/(vehicles|signals|issues)/";
 const PIPELINES = "^src/(webhooks|subscriptions|api|page)/";
 // The service (app.ts, main.ts) and the `fleetgraph` command compose the rest.

@@ -1,6 +1,7 @@
 /**
  * Runs a command against the embedded database in DATA_DIR (default ./.fleetgraph), e.g.
- * `npm run db:embedded -- npm run migration:show`. The app must not be running: PGlite is single-process.
+ * `npm run db:embedded -- npm run migration:show`. PGlite is single-process: while the service runs on
+ * DATA_DIR this is refused (DATA_DIR/fleetgraph.lock names the process holding it).
  */
 import { spawn } from "node:child_process";
 import path from "node:path";

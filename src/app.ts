@@ -37,6 +37,9 @@ import { startSubscriptionServer, type SubscriptionServer } from "./subscription
 import { IngestionService } from "./webhooks/ingestion.service";
 import { webhookRouter } from "./webhooks/webhook.router";
 import { fleetPageRouter } from "./page/fleet-page.router";
+import { Metrics, metricsRouter } from "./metrics/metrics";
+import { graphqlMetricsPlugin } from "./metrics/graphql-metrics";
+import { requestLogs } from "./http/request-logs";
 
 export interface AppOptions {
   logger?: Logger;
@@ -46,6 +49,8 @@ export interface App {
   readonly config: Config;
   readonly logger: Logger;
   readonly httpServer: http.Server;
+  /** This app's Prometheus registry (served at GET /metrics). */
+  readonly metrics: Metrics;
   /** Available after start(). */
   readonly dataSource: DataSource;
   /** `http://host:port` once listening (the real port when PORT=0). */
@@ -85,7 +90,19 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let reconnecting: Promise<void> | undefined;
   let state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
 
+  // Read on each scrape, from what the parts keep anyway.
+  const metrics = new Metrics({
+    spoolDepth: () => spool?.depth ?? 0,
+    databasePool: () => {
+      const pool = (dataSource?.driver as { master?: { totalCount: number; idleCount: number; waitingCount: number } } | undefined)?.master;
+      return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : undefined;
+    },
+    live: () => subscriptions?.live() ?? { sockets: 0, subscriptions: 0 },
+  });
+
   expressApp.disable("x-powered-by");
+  // First, so every request gets its line and its request id, whatever answers it.
+  expressApp.use(requestLogs(logger));
   expressApp.use(securityHeaders());
   // With a spool, readiness also says how deep it is: an operator watches it drain.
   expressApp.use(
@@ -96,6 +113,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   );
   // GET /fleet (before notFound(), mounted in start()): a static page that uses the public API like any app.
   if (config.fleetPage) expressApp.use(fleetPageRouter());
+  expressApp.use(metricsRouter(metrics, config.metricsToken));
 
   async function connectDatabase(): Promise<DataSource> {
     let url = config.databaseUrl;
@@ -156,7 +174,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   function mountWebhooks(): void {
     // The bus exists whenever `dataSource` does (connect() sets it last), and ingestion needs both.
     const publisher: ChangePublisher = {
-      publish: (manager, events) => (bus ? bus.publish(manager, events) : Promise.reject(new ServiceUnavailable())),
+      publish: async (manager, events) => {
+        if (!bus) throw new ServiceUnavailable();
+        await bus.publish(manager, events);
+        for (const event of events) metrics.changePublished(event.kind);
+      },
     };
     const ingestion = new IngestionService(() => dataSource, {
       applyTestDeliveries: config.applyTestDeliveries,
@@ -174,7 +196,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     });
     if (spool) drainer = new SpoolDrainer({ spool, target: ingestion, logger });
     expressApp.use(
-      webhookRouter({ ingestion, managementTokens: config.managementTokens, bodyLimit: config.webhookBodyLimit, logger }),
+      webhookRouter({ ingestion, managementTokens: config.managementTokens, bodyLimit: config.webhookBodyLimit, logger, metrics }),
     );
   }
 
@@ -184,7 +206,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       schema,
       // No cache hints are used: without the cache-control plugin no hook runs per resolved field.
       // HTTP is drained by stop() (closeGracefully): Apollo's drain plugin would cut requests whose headers are not all in.
-      plugins: [ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin<Context>()],
+      plugins: [ApolloServerPluginCacheControlDisabled(), queryLimitsPlugin<Context>(), graphqlMetricsPlugin<Context>(metrics)],
       // Our own SIGTERM handler stops everything in order (Apollo's would race it and hang).
       stopOnTerminationSignals: false,
       formatError: createFormatError(logger),
@@ -232,6 +254,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       logger,
       maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
       introspection: !config.production,
+      metrics,
       context: (input) => createContext({ ...input, dataSource: ds, logger }),
     });
     return changes;
@@ -241,6 +264,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     config,
     logger,
     httpServer,
+    metrics,
     get dataSource(): DataSource {
       if (!dataSource) throw new Error("app not started");
       return dataSource;

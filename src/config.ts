@@ -54,6 +54,8 @@ export interface Config {
   readonly graphqlIpRateLimit: number;
   /** Serve the live fleet page at GET /fleet. @default true, false in production */
   readonly fleetPage: boolean;
+  /** Bearer token GET /metrics requires; undefined leaves it open. */
+  readonly metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
     graphqlIpRateLimit: integer("GRAPHQL_IP_RATE_LIMIT", 6000, 0, 1_000_000),
     // A page for people trying the API; a production deployment opts in.
     fleetPage: boolean("FLEET_PAGE", !production),
+    metricsToken: text("METRICS_TOKEN"),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     // Node refuses a headers timeout longer than the whole request's.

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { lockDir, type DirLock } from "./dir-lock";
 
 export interface EmbeddedPostgres {
   /** postgres:// URL of the socket server, for the ordinary `pg` driver. */
@@ -24,18 +25,33 @@ export interface EmbeddedPostgresOptions {
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   const { dataDir, load } = options;
-  if (dataDir !== undefined) fs.mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), ...(load ? { loadDataDir: load } : {}) });
-  // pg's pool opens several connections; PGlite serialises their queries one transaction at a time.
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 20 });
-  await server.start();
+  let lock: DirLock | undefined;
+  if (dataDir !== undefined) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    // PGlite is one process: a second one (another `npm start`, `npm run db:embedded`) would corrupt the folder.
+    lock = await lockDir(dataDir, { variable: "DATA_DIR", file: "fleetgraph.lock" });
+  }
+  let db: PGlite | undefined;
+  let server: PGLiteSocketServer;
+  try {
+    db = await PGlite.create({ ...(dataDir === undefined ? {} : { dataDir }), ...(load ? { loadDataDir: load } : {}) });
+    // pg's pool opens several connections; PGlite serialises their queries one transaction at a time.
+    server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 20 });
+    await server.start();
+  } catch (error) {
+    await db?.close().catch(() => undefined);
+    await lock?.release();
+    throw error;
+  }
+  const started = db;
   const url = `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
   return {
     url,
-    dump: () => db.dumpDataDir("none"),
+    dump: () => started.dumpDataDir("none"),
     async stop() {
       await server.stop();
-      await db.close();
+      await started.close();
+      await lock?.release();
     },
   };
 }

@@ -50,10 +50,12 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
         ? error
         : (fromBodyParser(error as { type?: unknown }) ??
           (isDatabaseUnavailable(error) ? new ServiceUnavailable() : undefined));
+    // With the request's id when request logging is on (req.log).
+    const log = req.log ?? logger;
     if (known === undefined) {
-      logger.error({ err: error, method: req.method, path: req.path }, "unhandled request error");
+      log.error({ err: error, method: req.method, path: req.path }, "unhandled request error");
     } else if (known.status >= 500) {
-      logger.warn({ err: error, method: req.method, path: req.path }, known.message);
+      log.warn({ err: error, method: req.method, path: req.path }, known.message);
     }
     const status = known?.status ?? 500;
     if (res.headersSent) return;

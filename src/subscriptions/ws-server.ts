@@ -27,6 +27,7 @@ import { checkOperationLimits } from "../graphql/query-limits";
 import type { Logger } from "../logger";
 import type { Hub } from "../changes/hub";
 import { liveInputOf, type LiveInput } from "../changes/live";
+import type { Metrics } from "../metrics/metrics";
 import { expiryCheckDelay } from "./token-expiry";
 
 export interface SubscriptionServerOptions {
@@ -57,6 +58,8 @@ export interface SubscriptionServerOptions {
   readonly connectionInitWaitMs?: number;
   /** Whether `__schema` and `__type` are answered: as over HTTP (off in production). @default true */
   readonly introspection?: boolean;
+  /** Counts the subscription events sent. */
+  readonly metrics?: Metrics;
 }
 
 export interface SubscriptionServer {
@@ -65,6 +68,8 @@ export interface SubscriptionServer {
    * every socket with 1001 Going Away; clients reconnect elsewhere and resume with `since`.
    */
   close(timeoutMs?: number): Promise<void>;
+  /** Open WebSocket connections and the subscriptions open on them, for the metrics. */
+  live(): { sockets: number; subscriptions: number };
 }
 
 /** RFC 6455 "Try Again Later": graphql-ws clients retry it, and resume with `since`. */
@@ -92,6 +97,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   /** Ids of each socket's open subscriptions (queries are not counted: they end by themselves). */
   const subscriptionIds = new WeakMap<WebSocket, Set<string>>();
   let closing = false;
+  /** Subscriptions open on every socket: admitted, not yet completed. */
+  let openSubscriptions = 0;
 
   function onUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const { pathname } = new URL(request.url ?? "/", "http://localhost");
@@ -159,6 +166,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       return graphqlErrorOf(new AppError(429, "TOO_MANY_SUBSCRIPTIONS", message));
     }
     ids.add(id);
+    openSubscriptions++;
     return undefined;
   }
 
@@ -227,13 +235,14 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         }
         return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
-      onNext: (ctx, _id, _payload, _args, result) => {
+      onNext: (ctx, id, _payload, _args, result) => {
         if (ctx.extra.socket.bufferedAmount > maxBufferedBytes) dropSlowClient(ctx.extra.socket);
+        if (subscriptionIds.get(ctx.extra.socket)?.has(id)) options.metrics?.changeDelivered();
         return result.errors ? { ...result, errors: result.errors.map(format) } : undefined;
       },
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
       onComplete: (ctx, id) => {
-        subscriptionIds.get(ctx.extra.socket)?.delete(id);
+        if (subscriptionIds.get(ctx.extra.socket)?.delete(id)) openSubscriptions--;
       },
       // The operation's context carries its LiveInput (contexts keep their input's fields).
       subscribe: (args) => subscribeWithFreshContexts(args, () => lazily(() => options.context(liveInputOf(args.contextValue)))),
@@ -249,6 +258,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   });
 
   return {
+    live: () => ({ sockets: wss.clients.size, subscriptions: openSubscriptions }),
     async close(timeoutMs = 5_000) {
       closing = true;
       await hub.drain(timeoutMs);

@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../logger";
-import { lockSpoolDir, type SpoolLock } from "./spool-lock";
+import { lockDir, type DirLock as SpoolLock } from "../db/dir-lock";
 import { encodeRecord, scanRecords, type ScanItem, type SpooledDelivery } from "./spool-record";
 
 const RECORDS_FILE = "deliveries.spool";
@@ -44,7 +44,7 @@ export class Spool {
 
   static async open(dir: string, logger: Logger): Promise<Spool> {
     await fs.mkdir(dir, { recursive: true });
-    const lock = await lockSpoolDir(dir);
+    const lock = await lockDir(dir, { variable: "SPOOL_DIR", file: "spool.lock" });
     try {
       const file = await fs.open(path.join(dir, RECORDS_FILE), "a+");
       await syncDir(dir);

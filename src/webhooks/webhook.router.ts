@@ -1,7 +1,8 @@
-import express, { Router, type Request } from "express";
+import express, { Router, type ErrorRequestHandler, type Request } from "express";
 import { AppError, BadRequest, MethodNotAllowed, Unauthenticated, UnprocessableEntity, UnsupportedMediaType } from "../errors";
 import type { Logger } from "../logger";
-import type { IngestionService } from "./ingestion.service";
+import type { Metrics } from "../metrics/metrics";
+import type { IngestionOutcome, IngestionService } from "./ingestion.service";
 import { normalizeDelivery } from "./normalize";
 import type { NormalizedDelivery } from "./normalized-delivery";
 import { signatureMatches } from "./signature";
@@ -13,6 +14,8 @@ export interface WebhookRouterOptions {
   readonly managementTokens: readonly string[];
   readonly bodyLimit: number;
   readonly logger: Logger;
+  /** Counts deliveries by outcome, signature failures and apply latency. */
+  readonly metrics?: Metrics;
 }
 
 const MAX_UNSIGNED_BYTES = 4096;
@@ -23,7 +26,7 @@ const MAX_UNSIGNED_BYTES = 4096;
  * transaction (503 when the database is down, so Smartcar retries). Errors go to the error middleware.
  */
 export function webhookRouter(options: WebhookRouterOptions): Router {
-  const { ingestion, managementTokens, logger } = options;
+  const { ingestion, managementTokens, logger, metrics } = options;
   const router = Router();
 
   router.post(
@@ -62,8 +65,10 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
         if (!signed) throw invalidSignature();
         if (!(error instanceof UnprocessableEntity)) throw error;
         // Signed by Smartcar but not a shape we know: keep it so nothing is lost, then tell why.
-        await ingestion.reject(rawBody, error.message, rejectionLabels(json));
-        logger.warn({ reason: error.message }, "webhook delivery rejected and kept raw");
+        const labels = rejectionLabels(json);
+        await ingestion.reject(rawBody, error.message, labels);
+        metrics?.delivery(labels.eventType, "rejected");
+        (req.log ?? logger).warn({ reason: error.message, outcome: "rejected" }, "webhook delivery rejected and kept raw");
         throw error;
       }
 
@@ -78,11 +83,27 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
       }
       if (!signed) throw invalidSignature();
 
-      const [outcome] = await ingestion.apply([{ delivery, rawBody, receivedAt }]);
-      logger.debug({ eventId: outcome.eventId, status: outcome.status, eventType: delivery.kind }, "webhook delivery");
+      const applied = metrics?.applyStarted(1);
+      let outcome: IngestionOutcome;
+      try {
+        [outcome] = await ingestion.apply([{ delivery, rawBody, receivedAt }]);
+      } catch (error) {
+        // Answered 503 by the error middleware: Smartcar retries.
+        if (ingestion.isUnreachable(error)) metrics?.delivery(delivery.kind, "unavailable");
+        throw error;
+      } finally {
+        applied?.();
+      }
+      metrics?.delivery(delivery.kind, outcome.status);
+      (req.log ?? logger).info({ eventId: outcome.eventId, outcome: outcome.status, eventType: delivery.kind }, "webhook delivery");
       res.status(outcome.status === "spooled" ? 202 : 200).json(outcome);
     },
   );
+  // Every 401 above is a signature failure: counted once here rather than at each of its causes.
+  router.use("/webhooks/smartcar", ((error, _req, _res, next) => {
+    if (error instanceof Unauthenticated && error.code === "INVALID_SIGNATURE") metrics?.signatureFailure();
+    next(error);
+  }) as ErrorRequestHandler);
   // Smartcar only POSTs; any other method gets the contract's JSON error rather than express's HTML.
   router.all("/webhooks/smartcar", (_req, _res, next) => next(new MethodNotAllowed(["POST"])));
   return router;

@@ -7,11 +7,11 @@ import path from "node:path";
 const HEARTBEAT_MS = 5_000;
 const STALE_MS = 30_000;
 
-/** Folders locked by this process (a second app in the same process must be refused too). */
+/** Lock files held by this process (a second app in the same process must be refused too). */
 const lockedHere = new Set<string>();
 
-export class SpoolInUseError extends Error {
-  override name = "SpoolInUseError";
+export class DirectoryInUseError extends Error {
+  override name = "DirectoryInUseError";
 }
 
 interface LockOwner {
@@ -20,26 +20,37 @@ interface LockOwner {
   token: string;
 }
 
-export interface SpoolLock {
+export interface DirLock {
   release(): Promise<void>;
 }
 
+export interface DirLockOptions {
+  /** The setting that names the folder, for the error (`SPOOL_DIR`, `DATA_DIR`). */
+  readonly variable: string;
+  /** The lock file's name inside the folder. */
+  readonly file: string;
+}
+
 /**
- * One instance per SPOOL_DIR: two writers would interleave records and both drain them. The lock file
- * names its owner; it is taken over when its owner is gone: the same host and a process that no longer
- * exists (or our own pid: a restarted container), or any host once the owner stopped touching it.
+ * One process per folder: two spool writers would interleave records and both drain them; two
+ * embedded databases on one DATA_DIR corrupt it. The lock file names its owner; it is taken over when
+ * its owner is gone: the same host and a process that no longer exists (or our own pid: a restarted
+ * container), or any host once the owner stopped touching it.
  */
-export async function lockSpoolDir(dir: string): Promise<SpoolLock> {
-  const lockPath = path.join(dir, "spool.lock");
-  if (lockedHere.has(lockPath)) throw new SpoolInUseError(`SPOOL_DIR is already in use by this process`);
+export async function lockDir(dir: string, options: DirLockOptions): Promise<DirLock> {
+  const { variable } = options;
+  const lockPath = path.join(dir, options.file);
+  if (lockedHere.has(lockPath)) throw new DirectoryInUseError(`${variable} is already in use by this process (${dir})`);
   const owner: LockOwner = { pid: process.pid, hostname: os.hostname(), token: randomUUID() };
   if (!(await create(lockPath, owner))) {
     const current = await readOwner(lockPath);
     if (current && !(await isStale(lockPath, current.owner, current.mtimeMs))) {
-      throw new SpoolInUseError(`SPOOL_DIR is in use by process ${current.owner.pid} on ${current.owner.hostname}`);
+      throw new DirectoryInUseError(
+        `${variable} is in use by process ${current.owner.pid} on ${current.owner.hostname} (${dir}): one process at a time; stop it, or choose another ${variable}`,
+      );
     }
     await fs.rm(lockPath, { force: true });
-    if (!(await create(lockPath, owner))) throw new SpoolInUseError("SPOOL_DIR is being locked by another process");
+    if (!(await create(lockPath, owner))) throw new DirectoryInUseError(`${variable} is being locked by another process (${dir})`);
   }
   lockedHere.add(lockPath);
   const heartbeat = setInterval(() => {
