@@ -186,6 +186,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       applyTimeoutMs: config.webhookApplyTimeoutMs,
       spool,
       logger,
+      onBatch: (size) => metrics.batchApplied(size),
       // Two batches at once: one commits while the next is applied. More only split the batches (PostgreSQL
       // serialises the commits of notifying transactions; bench/RESULTS.md), and the pool serves GraphQL too.
       batching: {

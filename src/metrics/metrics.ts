@@ -43,7 +43,7 @@ export class Metrics {
   });
   private readonly applyDuration = new Histogram({
     name: "fleetgraph_webhook_apply_duration_seconds",
-    help: "Time to apply a batch of deliveries (transaction, or spool append), seconds",
+    help: "Time from a delivery's arrival to its answer: waiting for its batch, the transaction (or spool append), seconds",
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
@@ -132,10 +132,14 @@ export class Metrics {
     this.signatureFailures.inc();
   }
 
-  /** Starts timing an apply of `size` deliveries; call the result when it ends (whatever the outcome). */
-  applyStarted(size: number): () => void {
-    this.batchSize.observe(size);
+  /** Starts timing one delivery's apply; call the result when it is answered (whatever the outcome). */
+  applyStarted(): () => void {
     return this.applyDuration.startTimer();
+  }
+
+  /** One group-commit transaction of `size` deliveries. */
+  batchApplied(size: number): void {
+    this.batchSize.observe(size);
   }
 
   /** One GraphQL operation: its name (undefined when none resolved), duration and whether it failed. */

@@ -12,6 +12,8 @@ const LOCK_TIMEOUT = "5s";
 const STATEMENT_TIMEOUT = "8s";
 
 export interface IngestionOptions extends ApplyOptions {
+  /** Told the size of every batch applied in one transaction (a metric). */
+  readonly onBatch?: (size: number) => void;
   /** Bound on one apply, whatever the network does; past it the delivery is spooled or answered 503. */
   readonly applyTimeoutMs: number;
   /** SPOOL_DIR: where deliveries go while the database cannot take them; without it they get 503. */
@@ -78,6 +80,7 @@ export class IngestionService {
   private async commit(batch: readonly IncomingDelivery[]): Promise<DeliveryOutcome[]> {
     const ds = this.dataSource();
     if (!ds) throw new ServiceUnavailable("database not connected, retry later");
+    this.options.onBatch?.(batch.length);
     const outcomes = await this.transaction(ds, batch);
     this.setSpooling(false);
     return outcomes;

@@ -83,7 +83,7 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
       }
       if (!signed) throw invalidSignature();
 
-      const applied = metrics?.applyStarted(1);
+      const applied = metrics?.applyStarted();
       let outcome: IngestionOutcome;
       try {
         [outcome] = await ingestion.apply([{ delivery, rawBody, receivedAt }]);
