@@ -29,6 +29,7 @@ import { securityHeaders } from "./http/security-headers";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
 import { Spool } from "./webhooks/spool";
 import { SpoolDrainer } from "./webhooks/spool-drainer";
+import { RetentionJob } from "./webhooks/retention";
 import type { ChangeBus } from "./changes/bus";
 import type { ChangePublisher } from "./changes/change";
 import { Hub } from "./changes/hub";
@@ -86,6 +87,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let subscriptions: SubscriptionServer | undefined;
   let spool: Spool | undefined;
   let drainer: SpoolDrainer | undefined;
+  const retention = new RetentionJob({
+    dataSource: () => dataSource,
+    limits: { historyDays: config.historyRetentionDays, rawEventDays: config.rawEventRetentionDays },
+    logger,
+  });
   /** Background attempts to reach a database that was down at start (only with a spool). */
   let reconnecting: Promise<void> | undefined;
   let state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
@@ -292,6 +298,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           reconnecting = keepConnecting(schema);
         }
         drainer?.start();
+        retention.start();
         await new Promise<void>((resolve, reject) => {
           httpServer.once("error", reject);
           httpServer.listen(config.port, config.host, () => {
@@ -322,6 +329,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await reconnecting;
       // After the HTTP drain: nothing appends any more; the batch being drained finishes.
       await drainer?.stop();
+      await retention.stop();
       await bus?.stop();
       if (dataSource?.isInitialized) await dataSource.destroy();
       await spool?.close();

@@ -56,6 +56,10 @@ export interface Config {
   readonly fleetPage: boolean;
   /** Bearer token GET /metrics requires; undefined leaves it open. */
   readonly metricsToken: string | undefined;
+  /** Days signal_readings are kept (by received_at); undefined keeps them forever. */
+  readonly historyRetentionDays: number | undefined;
+  /** Days webhook_events and webhook_rejections are kept (at least 7: retries must stay duplicates); undefined: forever. */
+  readonly rawEventRetentionDays: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -155,6 +159,9 @@ export function loadConfig(env: Env = process.env): Config {
     // A page for people trying the API; a production deployment opts in.
     fleetPage: boolean("FLEET_PAGE", !production),
     metricsToken: text("METRICS_TOKEN"),
+    historyRetentionDays: text("HISTORY_RETENTION_DAYS") === undefined ? undefined : integer("HISTORY_RETENTION_DAYS", 0, 1, 36_500),
+    // A purged event is no longer recognised: a Smartcar retry of it would be applied again.
+    rawEventRetentionDays: text("RAW_EVENT_RETENTION_DAYS") === undefined ? undefined : integer("RAW_EVENT_RETENTION_DAYS", 0, 7, 36_500),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     // Node refuses a headers timeout longer than the whole request's.
