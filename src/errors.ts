@@ -26,6 +26,13 @@ export class Unauthenticated extends AppError {
   }
 }
 
+/** Authenticated, but the operation needs another role (an admin token). */
+export class Forbidden extends AppError {
+  constructor(message: string) {
+    super(403, "FORBIDDEN", message);
+  }
+}
+
 export class NotFound extends AppError {
   constructor(message = "no such route") {
     super(404, "NOT_FOUND", message);

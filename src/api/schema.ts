@@ -15,6 +15,7 @@ import { FleetSummaryResolver } from "../vehicles/fleet-summary.resolver";
 import { IssueCountsResolver } from "../issues/issue-counts.resolver";
 import { SignalErrorCountsResolver } from "../signals/signal-error-counts.resolver";
 import { DateTimeScalar } from "../graphql/scalars";
+import { ForgetUserResolver } from "./forget-user.resolver";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const RESOLVERS: NonEmptyArray<Function> = [
@@ -31,6 +32,7 @@ export const RESOLVERS: NonEmptyArray<Function> = [
   FleetSummaryResolver,
   IssueCountsResolver,
   SignalErrorCountsResolver,
+  ForgetUserResolver,
 ];
 
 export const SCHEMA_FILE = path.join(__dirname, "..", "..", "schema.graphql");

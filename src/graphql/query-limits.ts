@@ -247,8 +247,7 @@ export function checkOperationLimits(
 }
 
 /**
- * Apollo plugin: refuses what HTTP cannot run (subscriptions go over WebSocket; there are no
- * mutations) and too deep or too costly operations, once they are parsed and validated, before
+ * Apollo plugin: refuses what HTTP cannot run (subscriptions go over WebSocket) and too deep or too costly operations, once they are parsed and validated, before
  * execution.
  */
 export function queryLimitsPlugin<C extends object>(): ApolloServerPlugin<C> {
@@ -258,7 +257,7 @@ export function queryLimitsPlugin<C extends object>(): ApolloServerPlugin<C> {
         async didResolveOperation({ schema, document, operation, request }) {
           // Apollo resolves the operation before this hook; without one it has already answered.
           if (!operation) return;
-          if (operation.operation !== "query") throw operationNotSupported(operation.operation);
+          if (operation.operation === "subscription") throw operationNotSupported();
           const error = checkOperationLimits(schema, document, operation, request.variables);
           if (error) throw error;
         },
@@ -267,10 +266,7 @@ export function queryLimitsPlugin<C extends object>(): ApolloServerPlugin<C> {
   };
 }
 
-function operationNotSupported(kind: string): GraphQLError {
-  const message =
-    kind === "subscription"
-      ? "subscriptions are served over WebSocket (graphql-ws, protocol graphql-transport-ws) at this same path, not over HTTP"
-      : `this API has no ${kind} operations; only queries are served over HTTP`;
+function operationNotSupported(): GraphQLError {
+  const message = "subscriptions are served over WebSocket (graphql-ws, protocol graphql-transport-ws) at this same path, not over HTTP";
   return graphqlErrorOf(new AppError(400, "OPERATION_NOT_SUPPORTED", message));
 }
