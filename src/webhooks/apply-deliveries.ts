@@ -11,6 +11,11 @@ export interface ApplyOptions {
   /** SMARTCAR_APPLY_TEST_DELIVERIES: treat TEST-mode deliveries like LIVE ones. */
   readonly applyTestDeliveries: boolean;
   readonly publisher: ChangePublisher;
+  /**
+   * The events come from the raw archive (reprocessing): they are stored already, so they are applied
+   * without being recorded again, and keep the time they were first received.
+   */
+  readonly fromArchive?: boolean;
 }
 
 /**
@@ -33,14 +38,12 @@ export async function applyDeliveries(
     if (!firsts.has(eventId)) firsts.set(eventId, item);
     attempts.set(eventId, (attempts.get(eventId) ?? 0) + 1);
   }
-  const recorded = await recordEvents(
-    manager,
-    [...firsts.values()].map((item) => ({
-      item,
-      outcome: live(item) ? "applied" : "test",
-      attempts: attempts.get(item.delivery.envelope.eventId) ?? 1,
-    })),
-  );
+  const toRecord = [...firsts.values()].map((item) => ({
+    item,
+    outcome: live(item) ? ("applied" as const) : ("test" as const),
+    attempts: attempts.get(item.delivery.envelope.eventId) ?? 1,
+  }));
+  const recorded = options.fromArchive ? new Set(firsts.keys()) : await recordEvents(manager, toRecord);
   const fresh = [...firsts.values()].filter((item) => recorded.has(item.delivery.envelope.eventId));
   const toApply = fresh.filter(live);
 
@@ -60,7 +63,7 @@ export async function applyDeliveries(
   for (const item of toApply) {
     const { delivery } = item;
     // History is stamped once the vehicle's lock is held (see UpsertedVehicles.lockedAt).
-    const receivedAt = lockedAt ?? item.receivedAt;
+    const receivedAt = options.fromArchive ? item.receivedAt : (lockedAt ?? item.receivedAt);
     const vehicleId = delivery.vehicle?.id ?? null;
     // Everything a delivery brings keeps the user it was delivered for; one that names none, the owner's.
     const userId = delivery.vehicle?.userId ?? (vehicleId === null ? null : (owners.get(vehicleId) ?? null));
