@@ -29,6 +29,7 @@ import { securityHeaders } from "./http/security-headers";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
 import { Spool } from "./webhooks/spool";
 import { SpoolDrainer } from "./webhooks/spool-drainer";
+import { SilentVehicleCheck } from "./webhooks/silent-vehicles";
 import type { ChangeBus } from "./changes/bus";
 import type { ChangePublisher } from "./changes/change";
 import { Hub } from "./changes/hub";
@@ -86,6 +87,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let subscriptions: SubscriptionServer | undefined;
   let spool: Spool | undefined;
   let drainer: SpoolDrainer | undefined;
+  let silentVehicles: SilentVehicleCheck | undefined;
   /** Background attempts to reach a database that was down at start (only with a spool). */
   let reconnecting: Promise<void> | undefined;
   let state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
@@ -196,6 +198,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       },
     });
     if (spool) drainer = new SpoolDrainer({ spool, target: ingestion, logger });
+    if (config.silentVehicleFactor > 0) {
+      silentVehicles = new SilentVehicleCheck(() => dataSource, {
+        factor: config.silentVehicleFactor,
+        minIntervalSeconds: config.silentVehicleMinIntervalS,
+        intervalMs: config.silentVehicleCheckIntervalS * 1000,
+        publisher,
+        logger,
+      });
+    }
     expressApp.use(
       webhookRouter({ ingestion, managementTokens: config.managementTokens, bodyLimit: config.webhookBodyLimit, logger, metrics }),
     );
@@ -292,6 +303,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           reconnecting = keepConnecting(schema);
         }
         drainer?.start();
+        silentVehicles?.start();
         await new Promise<void>((resolve, reject) => {
           httpServer.once("error", reject);
           httpServer.listen(config.port, config.host, () => {
@@ -322,6 +334,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await reconnecting;
       // After the HTTP drain: nothing appends any more; the batch being drained finishes.
       await drainer?.stop();
+      await silentVehicles?.stop();
       await bus?.stop();
       if (dataSource?.isInitialized) await dataSource.destroy();
       await spool?.close();

@@ -56,6 +56,12 @@ export interface Config {
   readonly fleetPage: boolean;
   /** Bearer token GET /metrics requires; undefined leaves it open. */
   readonly metricsToken: string | undefined;
+  /** A vehicle silent for this many times its usual delivery interval gets a NO_DATA issue; 0 turns it off. @default 3 */
+  readonly silentVehicleFactor: number;
+  /** The usual delivery interval is taken as at least this, seconds. @default 900 */
+  readonly silentVehicleMinIntervalS: number;
+  /** How often one instance looks for silent vehicles, seconds. @default 60 */
+  readonly silentVehicleCheckIntervalS: number;
 }
 
 export class ConfigError extends Error {
@@ -155,6 +161,9 @@ export function loadConfig(env: Env = process.env): Config {
     // A page for people trying the API; a production deployment opts in.
     fleetPage: boolean("FLEET_PAGE", !production),
     metricsToken: text("METRICS_TOKEN"),
+    silentVehicleFactor: integer("SILENT_VEHICLE_FACTOR", 3, 0, 1000),
+    silentVehicleMinIntervalS: integer("SILENT_VEHICLE_MIN_INTERVAL_S", 900, 1, 30 * 24 * 3600),
+    silentVehicleCheckIntervalS: integer("SILENT_VEHICLE_CHECK_INTERVAL_S", 60, 1, 24 * 3600),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     // Node refuses a headers timeout longer than the whole request's.

@@ -6,6 +6,7 @@ import { upsertVehicles } from "../vehicles/vehicle-upsert";
 import { ownerReadAt } from "./owner-read-at";
 import type { DeliveryOutcome, IncomingDelivery } from "./incoming-delivery";
 import { recordEvents } from "./record-events";
+import { BACK_REPORT, NO_DATA } from "./silent-vehicles";
 
 export interface ApplyOptions {
   /** SMARTCAR_APPLY_TEST_DELIVERIES: treat TEST-mode deliveries like LIVE ones. */
@@ -84,6 +85,8 @@ export async function applyDeliveries(
     }
   }
 
+  if (!options.fromArchive && lockedAt !== null) reports.push(...(await silentVehiclesBack(manager, owners, lockedAt)));
+
   const changes: Change[] = [
     ...(await applyReadings(manager, readings)),
     ...(await applyIssueReports(manager, reports)),
@@ -99,4 +102,19 @@ export async function applyDeliveries(
     if (!first || !recorded.has(eventId)) return { status: "duplicate", eventId };
     return { status: live(item) ? "applied" : "test", eventId };
   });
+}
+
+/** A delivery from a vehicle with an open NO_DATA issue resolves it (see silent-vehicles.ts). */
+async function silentVehiclesBack(manager: EntityManager, vehicles: ReadonlyMap<string, unknown>, at: Date): Promise<IssueReportToApply[]> {
+  const open: Array<{ vehicle_id: string; user_id: string | null }> = await manager.query(
+    `SELECT vehicle_id, user_id FROM vehicle_issues WHERE vehicle_id = ANY($1::text[]) AND type = '${NO_DATA}' AND state = 'OPEN'`,
+    [[...vehicles.keys()]],
+  );
+  return open.map((issue) => ({
+    vehicleId: issue.vehicle_id,
+    userId: issue.user_id,
+    eventId: `${NO_DATA}:${issue.vehicle_id}:${at.toISOString()}`,
+    reportedAt: at,
+    report: BACK_REPORT,
+  }));
 }
