@@ -30,6 +30,7 @@ import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
 import { Spool } from "./webhooks/spool";
 import { SpoolDrainer } from "./webhooks/spool-drainer";
 import { RetentionJob } from "./webhooks/retention";
+import { SilentVehicleCheck } from "./webhooks/silent-vehicles";
 import type { ChangeBus } from "./changes/bus";
 import type { ChangePublisher } from "./changes/change";
 import { Hub } from "./changes/hub";
@@ -92,6 +93,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     limits: { historyDays: config.historyRetentionDays, rawEventDays: config.rawEventRetentionDays },
     logger,
   });
+  let silentVehicles: SilentVehicleCheck | undefined;
   /** Background attempts to reach a database that was down at start (only with a spool). */
   let reconnecting: Promise<void> | undefined;
   let state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
@@ -202,6 +204,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       },
     });
     if (spool) drainer = new SpoolDrainer({ spool, target: ingestion, logger });
+    if (config.silentVehicleFactor > 0) {
+      silentVehicles = new SilentVehicleCheck(() => dataSource, {
+        factor: config.silentVehicleFactor,
+        minIntervalSeconds: config.silentVehicleMinIntervalS,
+        intervalMs: config.silentVehicleCheckIntervalS * 1000,
+        publisher,
+        logger,
+      });
+    }
     expressApp.use(
       webhookRouter({ ingestion, managementTokens: config.managementTokens, bodyLimit: config.webhookBodyLimit, logger, metrics }),
     );
@@ -299,6 +310,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         }
         drainer?.start();
         retention.start();
+        silentVehicles?.start();
         await new Promise<void>((resolve, reject) => {
           httpServer.once("error", reject);
           httpServer.listen(config.port, config.host, () => {
@@ -330,6 +342,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       // After the HTTP drain: nothing appends any more; the batch being drained finishes.
       await drainer?.stop();
       await retention.stop();
+      await silentVehicles?.stop();
       await bus?.stop();
       if (dataSource?.isInitialized) await dataSource.destroy();
       await spool?.close();

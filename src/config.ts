@@ -60,6 +60,12 @@ export interface Config {
   readonly historyRetentionDays: number | undefined;
   /** Days webhook_events and webhook_rejections are kept (at least 7: retries must stay duplicates); undefined: forever. */
   readonly rawEventRetentionDays: number | undefined;
+  /** A vehicle silent for this many times its usual delivery interval gets a NO_DATA issue; 0 turns it off. @default 3 */
+  readonly silentVehicleFactor: number;
+  /** The usual delivery interval is taken as at least this, seconds. @default 900 */
+  readonly silentVehicleMinIntervalS: number;
+  /** How often one instance looks for silent vehicles, seconds. @default 60 */
+  readonly silentVehicleCheckIntervalS: number;
 }
 
 export class ConfigError extends Error {
@@ -162,6 +168,9 @@ export function loadConfig(env: Env = process.env): Config {
     historyRetentionDays: text("HISTORY_RETENTION_DAYS") === undefined ? undefined : integer("HISTORY_RETENTION_DAYS", 0, 1, 36_500),
     // A purged event is no longer recognised: a Smartcar retry of it would be applied again.
     rawEventRetentionDays: text("RAW_EVENT_RETENTION_DAYS") === undefined ? undefined : integer("RAW_EVENT_RETENTION_DAYS", 0, 7, 36_500),
+    silentVehicleFactor: integer("SILENT_VEHICLE_FACTOR", 3, 0, 1000),
+    silentVehicleMinIntervalS: integer("SILENT_VEHICLE_MIN_INTERVAL_S", 900, 1, 30 * 24 * 3600),
+    silentVehicleCheckIntervalS: integer("SILENT_VEHICLE_CHECK_INTERVAL_S", 60, 1, 24 * 3600),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     // Node refuses a headers timeout longer than the whole request's.

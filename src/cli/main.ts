@@ -7,10 +7,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { checkWebhookCommand } from "./check-webhook";
 import { EXIT_CONFIG, EXIT_USAGE, SetupError, UsageError, type Command, type CommandIO } from "./command";
+import { reprocessCommand } from "./reprocess";
 import { simulateCommand } from "./simulate";
 import { tokenCommand } from "./token";
 
-const COMMANDS: readonly Command[] = [tokenCommand, simulateCommand, checkWebhookCommand];
+const COMMANDS: readonly Command[] = [tokenCommand, simulateCommand, reprocessCommand, checkWebhookCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

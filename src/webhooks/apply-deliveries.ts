@@ -6,11 +6,17 @@ import { upsertVehicles } from "../vehicles/vehicle-upsert";
 import { ownerReadAt } from "./owner-read-at";
 import type { DeliveryOutcome, IncomingDelivery } from "./incoming-delivery";
 import { recordEvents } from "./record-events";
+import { BACK_REPORT, NO_DATA } from "./silent-vehicles";
 
 export interface ApplyOptions {
   /** SMARTCAR_APPLY_TEST_DELIVERIES: treat TEST-mode deliveries like LIVE ones. */
   readonly applyTestDeliveries: boolean;
   readonly publisher: ChangePublisher;
+  /**
+   * The events come from the raw archive (reprocessing): they are stored already, so they are applied
+   * without being recorded again, and keep the time they were first received.
+   */
+  readonly fromArchive?: boolean;
 }
 
 /**
@@ -33,14 +39,12 @@ export async function applyDeliveries(
     if (!firsts.has(eventId)) firsts.set(eventId, item);
     attempts.set(eventId, (attempts.get(eventId) ?? 0) + 1);
   }
-  const recorded = await recordEvents(
-    manager,
-    [...firsts.values()].map((item) => ({
-      item,
-      outcome: live(item) ? "applied" : "test",
-      attempts: attempts.get(item.delivery.envelope.eventId) ?? 1,
-    })),
-  );
+  const toRecord = [...firsts.values()].map((item) => ({
+    item,
+    outcome: live(item) ? ("applied" as const) : ("test" as const),
+    attempts: attempts.get(item.delivery.envelope.eventId) ?? 1,
+  }));
+  const recorded = options.fromArchive ? new Set(firsts.keys()) : await recordEvents(manager, toRecord);
   const fresh = [...firsts.values()].filter((item) => recorded.has(item.delivery.envelope.eventId));
   const toApply = fresh.filter(live);
 
@@ -60,7 +64,7 @@ export async function applyDeliveries(
   for (const item of toApply) {
     const { delivery } = item;
     // History is stamped once the vehicle's lock is held (see UpsertedVehicles.lockedAt).
-    const receivedAt = lockedAt ?? item.receivedAt;
+    const receivedAt = options.fromArchive ? item.receivedAt : (lockedAt ?? item.receivedAt);
     const vehicleId = delivery.vehicle?.id ?? null;
     // Everything a delivery brings keeps the user it was delivered for; one that names none, the owner's.
     const userId = delivery.vehicle?.userId ?? (vehicleId === null ? null : (owners.get(vehicleId) ?? null));
@@ -81,6 +85,8 @@ export async function applyDeliveries(
     }
   }
 
+  if (!options.fromArchive && lockedAt !== null) reports.push(...(await silentVehiclesBack(manager, owners, lockedAt)));
+
   const changes: Change[] = [
     ...(await applyReadings(manager, readings)),
     ...(await applyIssueReports(manager, reports)),
@@ -96,4 +102,19 @@ export async function applyDeliveries(
     if (!first || !recorded.has(eventId)) return { status: "duplicate", eventId };
     return { status: live(item) ? "applied" : "test", eventId };
   });
+}
+
+/** A delivery from a vehicle with an open NO_DATA issue resolves it (see silent-vehicles.ts). */
+async function silentVehiclesBack(manager: EntityManager, vehicles: ReadonlyMap<string, unknown>, at: Date): Promise<IssueReportToApply[]> {
+  const open: Array<{ vehicle_id: string; user_id: string | null }> = await manager.query(
+    `SELECT vehicle_id, user_id FROM vehicle_issues WHERE vehicle_id = ANY($1::text[]) AND type = '${NO_DATA}' AND state = 'OPEN'`,
+    [[...vehicles.keys()]],
+  );
+  return open.map((issue) => ({
+    vehicleId: issue.vehicle_id,
+    userId: issue.user_id,
+    eventId: `${NO_DATA}:${issue.vehicle_id}:${at.toISOString()}`,
+    reportedAt: at,
+    report: BACK_REPORT,
+  }));
 }
