@@ -31,7 +31,14 @@ export function requestLogs(logger: Logger): HttpLogger {
       res: (res: ServerResponse) => ({ status: res.statusCode }),
       err: serializeError,
     },
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? "error" : "info"),
+    // A 503 is the database being away (Smartcar retries), worth a warning; other 5xx are our bugs.
+    customLogLevel: (_req, res) => (res.statusCode === 503 ? "warn" : res.statusCode >= 500 ? "error" : "info"),
+    // pino-http makes up an error ("failed with status code 503") for every 5xx; the error middleware
+    // has logged the real one on this request's id already.
+    customErrorObject: (_req, _res, _error, logged: Record<string, unknown>) => {
+      const { err: _made, ...line } = logged;
+      return line;
+    },
     customSuccessMessage: (req, res) => `${req.method} ${pathOf(urlOf(req))} ${res.statusCode}`,
     customErrorMessage: (req, res) => `${req.method} ${pathOf(urlOf(req))} ${res.statusCode}`,
   });

@@ -94,4 +94,16 @@ describe("request logs", () => {
     expect(parsed().some((line) => line.res?.status === 401 && line.req?.path === "/graphql")).toBe(true);
     expect(logs.join("\n")).not.toContain(bad.slice(7));
   });
+  it("logs a 503 at warn, once, without the error pino-http makes up for every 5xx", async () => {
+    const unconfigured = await startTestApp({ SMARTCAR_MANAGEMENT_TOKEN: undefined }, { logs });
+    const response = await fetch(`${unconfigured.url}/webhooks/smartcar`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "req-503" },
+      body: JSON.stringify({ eventType: "VERIFY", data: { challenge: "abc" } }),
+    });
+    expect(response.status).toBe(503);
+    const line = parsed().find((entry) => entry.requestId === "req-503" && entry.res !== undefined) as (LogLine & { err?: unknown }) | undefined;
+    expect(line).toEqual(expect.objectContaining({ level: 40, res: { status: 503 } }));
+    expect(line?.err).toBeUndefined();
+  });
 });
