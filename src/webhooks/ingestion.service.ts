@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { withDeadline } from "../deadline";
 import { isDatabaseUnavailable, isRetryableTransactionError } from "../db/pg-errors";
 import { ServiceUnavailable } from "../errors";
 import type { Logger } from "../logger";
@@ -96,7 +97,11 @@ export class IngestionService {
     const ds = this.dataSource();
     try {
       if (!ds) throw new ServiceUnavailable("database not connected, retry later");
-      const outcomes = await withDeadline(this.transaction(ds, batch), this.options.applyTimeoutMs);
+      const outcomes = await withDeadline(
+        this.transaction(ds, batch),
+        this.options.applyTimeoutMs,
+        () => new ServiceUnavailable("database too slow to answer, retry later"),
+      );
       this.setSpooling(false);
       return outcomes;
     } catch (error) {
@@ -157,14 +162,4 @@ export class IngestionService {
     if (spooling) logger.warn({ depth: spool.depth }, "database unreachable: spooling deliveries to SPOOL_DIR");
     else logger.info({ depth: spool.depth }, "database answers again: applying deliveries directly, draining the spool");
   }
-}
-
-/** Rejects with ServiceUnavailable after `ms`; the promise itself keeps running (its failure is ignored). */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ServiceUnavailable("database too slow to answer, retry later")), ms);
-  });
-  promise.catch(() => undefined);
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
