@@ -2,7 +2,7 @@ import { Field, Float, ID, ObjectType } from "type-graphql";
 import { Column, Entity, Index, ManyToOne, PrimaryGeneratedColumn } from "typeorm";
 import { JSONScalar } from "../graphql/scalars";
 import { Vehicle } from "../vehicles/vehicle.entity";
-import type { SignalValueKind } from "./typed-value";
+import { TypedValueColumns } from "./typed-value.columns";
 
 /** Every good signal value ever received, in or out of order (append-only history). */
 @ObjectType({ description: "One good value of a signal, as received (history)", simpleResolvers: true })
@@ -10,7 +10,7 @@ import type { SignalValueKind } from "./typed-value";
 @Index("signal_readings_vehicle_code_observed_idx", ["vehicleId", "code", "observedAt"])
 @Index("signal_readings_received_at_idx", ["receivedAt"])
 @Index("signal_readings_user_vehicle_code_observed_idx", ["userId", "vehicleId", "code", "observedAt"])
-export class SignalReading {
+export class SignalReading extends TypedValueColumns {
   @Field(() => ID)
   @PrimaryGeneratedColumn("identity", { type: "bigint", generatedIdentity: "ALWAYS" })
   id: string;
@@ -42,28 +42,6 @@ export class SignalReading {
   @Field(() => String, { nullable: true })
   @Column("text", { nullable: true })
   unit: string | null;
-
-  /**
-   * What the body holds (typedValue): fleet queries filter on it and the typed columns below. Null
-   * only for a value written by the previous release during a rolling upgrade (see the migration).
-   */
-  @Column("text", { nullable: true })
-  kind: SignalValueKind | null;
-
-  /** The BOOLEAN value, else null. */
-  @Column("boolean", { nullable: true })
-  valueBoolean: boolean | null;
-
-  /** The TEXT value, else null. */
-  @Column("text", { nullable: true })
-  valueText: string | null;
-
-  /** The LOCATION's coordinates, else null. */
-  @Column("double precision", { nullable: true })
-  latitude: number | null;
-
-  @Column("double precision", { nullable: true })
-  longitude: number | null;
 
   @Field(() => Date, { nullable: true, description: "When Smartcar retrieved the value" })
   @Column("timestamptz", { nullable: true })

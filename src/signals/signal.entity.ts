@@ -2,7 +2,7 @@ import { Field, Float, ID, ObjectType } from "type-graphql";
 import { Column, Entity, Index, ManyToOne, PrimaryColumn } from "typeorm";
 import { JSONScalar } from "../graphql/scalars";
 import { Vehicle } from "../vehicles/vehicle.entity";
-import type { SignalValueKind } from "./typed-value";
+import { TypedValueColumns } from "./typed-value.columns";
 
 /**
  * The latest good value of one signal of one vehicle. Replaced only by a reading whose
@@ -15,7 +15,7 @@ import type { SignalValueKind } from "./typed-value";
 @Index("signals_boolean_idx", { synchronize: false })
 @Index("signals_text_idx", { synchronize: false })
 @Index("signals_location_idx", { synchronize: false })
-export class Signal {
+export class Signal extends TypedValueColumns {
   @Field(() => ID)
   @PrimaryColumn("text")
   vehicleId: string;
@@ -43,28 +43,6 @@ export class Signal {
   @Field(() => String, { nullable: true })
   @Column("text", { nullable: true })
   unit: string | null;
-
-  /**
-   * What the body holds (typedValue): fleet queries filter on it and the typed columns below. Null
-   * only for a value written by the previous release during a rolling upgrade (see the migration).
-   */
-  @Column("text", { nullable: true })
-  kind: SignalValueKind | null;
-
-  /** The BOOLEAN value, else null. */
-  @Column("boolean", { nullable: true })
-  valueBoolean: boolean | null;
-
-  /** The TEXT value, else null. */
-  @Column("text", { nullable: true })
-  valueText: string | null;
-
-  /** The LOCATION's coordinates, else null. */
-  @Column("double precision", { nullable: true })
-  latitude: number | null;
-
-  @Column("double precision", { nullable: true })
-  longitude: number | null;
 
   @Field(() => Date, { nullable: true, description: "When Smartcar retrieved the value" })
   @Column("timestamptz", { nullable: true })
