@@ -20,7 +20,7 @@ import { createClient, type Client as WsClient } from "graphql-ws";
 import WebSocket from "ws";
 import { createApp } from "../src/app";
 import { loadConfig } from "../src/config";
-import { adminJwt, exitOnError, JWT_SECRET, MANAGEMENT_TOKEN, percentile, postDelivery, round, scratchDatabase, vehicleStateBody } from "./support";
+import { adminJwt, exitOnError, fleetgraphEnv, percentile, postDelivery, round, scratchDatabase, vehicleStateBody } from "./support";
 
 const MANY = Number(process.env.MANY ?? 10_000);
 const REPLAYS = Number(process.env.REPLAYS ?? 30);
@@ -222,16 +222,7 @@ async function main(): Promise<void> {
   const database = await scratchDatabase();
   const child = fork(__filename, ["--server"], {
     execArgv: ["-r", "ts-node/register", "--expose-gc"],
-    env: {
-      PATH: process.env.PATH ?? "",
-      TS_NODE_TRANSPILE_ONLY: "true",
-      DATABASE_URL: database.url,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      SMARTCAR_MANAGEMENT_TOKEN: MANAGEMENT_TOKEN,
-      JWT_SECRET,
-    },
+    env: fleetgraphEnv({ DATABASE_URL: database.url, LOG_LEVEL: "warn" }),
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   try {
@@ -248,4 +239,12 @@ async function main(): Promise<void> {
   }
 }
 
-exitOnError(process.argv.includes("--server") ? serve : main);
+// The server child lives until the bench sends "stop"; exitOnError would end it as soon as serve() returns.
+if (process.argv.includes("--server")) {
+  serve().catch((error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  });
+} else {
+  exitOnError(main);
+}

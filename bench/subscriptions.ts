@@ -22,9 +22,8 @@ import { loadConfig } from "../src/config";
 import {
   adminJwt,
   exitOnError,
-  JWT_SECRET,
+  fleetgraphEnv,
   knob,
-  MANAGEMENT_TOKEN,
   onCleanup,
   percentile,
   postDelivery,
@@ -112,17 +111,7 @@ async function main(): Promise<void> {
   const child = fork(__filename, ["--server"], {
     // PROFILE=<dir> writes the server's CPU profile there (open it in Chrome DevTools).
     execArgv: ["-r", "ts-node/register", "--expose-gc", ...(process.env.PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE}`] : [])],
-    env: {
-      PATH: process.env.PATH ?? "",
-      TS_NODE_TRANSPILE_ONLY: "true",
-      NODE_ENV: "production",
-      DATABASE_URL: database.url,
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      SMARTCAR_MANAGEMENT_TOKEN: MANAGEMENT_TOKEN,
-      JWT_SECRET,
-    },
+    env: fleetgraphEnv({ DATABASE_URL: database.url, LOG_LEVEL: "warn" }),
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -127,17 +127,29 @@ export async function startServer(
  * The real service (`src/main.ts`, transpile-only, as `npm run dev` runs it) on 127.0.0.1, port 0.
  * Without `databaseUrl` it runs its embedded default (PGlite) in a temporary DATA_DIR.
  */
-export function startFleetgraph(databaseUrl: string | undefined, name = "fleetgraph"): Promise<Server> {
-  const env: Record<string, string> = {
+/**
+ * The environment of a fleetgraph process under a bench: production mode on 127.0.0.1, port 0, the
+ * bench's secrets, rate limits off (one token from one address at thousands of requests a second:
+ * the limits would measure themselves), then `overrides`.
+ */
+export function fleetgraphEnv(overrides: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    NODE_ENV: "production",
+    TS_NODE_TRANSPILE_ONLY: "true",
     PORT: "0",
     HOST: "127.0.0.1",
-    LOG_LEVEL: "info", // the "fleetgraph listening" line carries the URL
     SMARTCAR_MANAGEMENT_TOKEN: MANAGEMENT_TOKEN,
     JWT_SECRET,
-    // One token from one address at thousands of requests a second: the rate limits would measure themselves.
     GRAPHQL_RATE_LIMIT: "0",
     GRAPHQL_IP_RATE_LIMIT: "0",
+    ...overrides,
   };
+}
+
+export function startFleetgraph(databaseUrl: string | undefined, name = "fleetgraph"): Promise<Server> {
+  // The "fleetgraph listening" line (info) carries the URL.
+  const env = fleetgraphEnv({ LOG_LEVEL: "info" });
   if (databaseUrl) {
     env.DATABASE_URL = databaseUrl;
   } else {
