@@ -6,7 +6,8 @@
  */
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: "node",
+  // The node environment, with embedded test databases started once-compiled (see the file).
+  testEnvironment: "<rootDir>/test/helpers/environment.ts",
   testMatch: ["**/*.test.ts"],
   setupFilesAfterEnv: ["<rootDir>/test/helpers/jest.setup.ts"],
   transform: {

@@ -1,6 +1,7 @@
 import { createApp, type App } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/logger";
+import { atScopeEnd, scopeId } from "./scope";
 import { createTestDatabase, type TestDatabase } from "./test-database";
 
 export const TEST_MANAGEMENT_TOKEN = "test-management-token";
@@ -14,27 +15,23 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-const leftovers: Array<() => Promise<void>> = [];
+/** This scope's database (see ./scope), created once; later calls share it (several instances). */
+let database: { scope: number; created: Promise<TestDatabase> } | undefined;
 
-/** Stops every app and drops every database this test file started, newest first. */
-afterAll(async () => {
-  while (leftovers.length > 0) await leftovers.pop()?.();
-});
-
-/** Creates an isolated database for the calling test file, once; later calls share it (several instances). */
-let sharedDatabase: Promise<TestDatabase> | undefined;
+/** Creates an isolated database for the calling test file (or spec), once; later calls share it (several instances). */
 export function testDatabase(): Promise<TestDatabase> {
-  if (!sharedDatabase) {
-    sharedDatabase = createTestDatabase();
-    leftovers.unshift(async () => (await sharedDatabase!).drop()); // dropped after every app stopped
+  if (database?.scope !== scopeId()) {
+    const created = createTestDatabase();
+    database = { scope: scopeId(), created };
+    atScopeEnd(async () => (await created).drop(), { last: true }); // dropped after every app stopped
   }
-  return sharedDatabase;
+  return database.created;
 }
 
 /**
  * Starts the real app on port 0 against this file's database, signed with TEST_MANAGEMENT_TOKEN and
  * protected by TEST_JWT_SECRET unless `env` overrides them; `options.logs` collects its log lines.
- * Stopped automatically after the file.
+ * Stopped automatically after the file (or spec).
  */
 export async function startTestApp(env: Record<string, string | undefined> = {}, options: { logs?: string[] } = {}): Promise<TestApp> {
   const database = await testDatabase();
@@ -58,6 +55,6 @@ export async function startTestApp(env: Record<string, string | undefined> = {},
   const app = createApp(config, { logger });
   await app.start();
   const stop = () => app.stop();
-  leftovers.push(stop);
+  atScopeEnd(stop);
   return { app, url: app.url, wsUrl: `${app.url.replace(/^http/, "ws")}/graphql`, database, stop };
 }

@@ -3,7 +3,10 @@ import fs from "node:fs";
 import os from "node:os";
 import { Client } from "pg";
 import { createDataSource } from "../../src/db/data-source";
-import { startEmbeddedPostgres } from "../../src/db/embedded-postgres";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embedded-postgres";
+
+/** Provided by test/helpers/environment.ts: starts a copy of the dump in the worker's scope, once-compiled PGlite. */
+declare const startEmbeddedTestDatabase: (dumpFile: string) => Promise<EmbeddedPostgres>;
 
 export interface TestDatabase {
   readonly url: string;
@@ -28,7 +31,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     const dump = process.env[DUMP];
-    const db = await startEmbeddedPostgres(dump ? { load: new Blob([fs.readFileSync(dump)]) } : {});
+    if (!dump) throw new Error(`${DUMP} is unset: run tests through jest's global setup (npm test)`);
+    const db = await startEmbeddedTestDatabase(dump);
     return { url: db.url, embedded: true, drop: () => db.stop() };
   }
   const name = `fg_test_${randomBytes(6).toString("hex")}`;

@@ -1,6 +1,7 @@
 import { createClient, type Client } from "graphql-ws";
 import type { GraphQLFormattedError } from "graphql";
 import WebSocket from "ws";
+import { atScopeEnd } from "./scope";
 
 /** Tokens for sockets are the same as for HTTP: one signer (src/auth/token.ts). */
 export { signToken } from "./graphql";
@@ -89,12 +90,7 @@ export interface LiveClientOptions {
   connectionParams?: Record<string, unknown>;
 }
 
-const leftovers: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  while (leftovers.length > 0) await leftovers.pop()?.();
-});
-
-/** A real graphql-ws client (protocol graphql-transport-ws) over `ws`, disposed after the test file. */
+/** A real graphql-ws client (protocol graphql-transport-ws) over `ws`, disposed after the test file (or spec). */
 export function connectLive(wsUrl: string, options: LiveClientOptions): LiveClient {
   let onClosed!: (info: CloseInfo) => void;
   const closed = new Promise<CloseInfo>((resolve) => (onClosed = resolve));
@@ -118,7 +114,7 @@ export function connectLive(wsUrl: string, options: LiveClientOptions): LiveClie
   const dispose = async () => {
     await client.dispose();
   };
-  leftovers.push(dispose);
+  atScopeEnd(dispose);
 
   const live: LiveClient = {
     client,
