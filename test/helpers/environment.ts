@@ -1,25 +1,94 @@
 import fs from "node:fs";
 import NodeEnvironment from "jest-environment-node";
+import { Client } from "pg";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embedded-postgres";
 
 /**
- * Jest's node environment plus one thing: test files start their embedded databases (PGlite) from
+ * Jest's node environment plus one thing: test files get their embedded databases (PGlite) from
  * here, the worker's own module scope, instead of from their own module registry. Jest gives every
  * test file a fresh registry, so PGlite imported there would compile and start its WebAssembly
- * PostgreSQL anew in each file (about 2 s); loaded once per worker it costs a fraction of that. It
- * also runs PGlite outside jest's VM context, which cannot host its dynamic imports.
+ * PostgreSQL anew in each file (about 2 s). This also runs PGlite outside jest's VM context, which
+ * cannot host its dynamic imports.
  */
 export default class TestEnvironment extends NodeEnvironment {
   override async setup(): Promise<void> {
     await super.setup();
-    this.global.startEmbeddedTestDatabase = startFromDump;
+    this.global.embeddedTestDatabase = embeddedTestDatabase;
   }
 }
 
-/** The run's migrated dump (see test/global-setup.ts), read once per worker. */
-let dump: Blob | undefined;
+/** One embedded database per worker, lent to one test file (or spec) at a time. */
+let worker: { db: EmbeddedPostgres; schema: string } | undefined;
+let lent = false;
 
-function startFromDump(file: string): Promise<EmbeddedPostgres> {
-  dump ??= new Blob([fs.readFileSync(file)]);
-  return startEmbeddedPostgres({ load: dump });
+/**
+ * A database in the state of the run's migrated dump (see test/global-setup.ts). The worker's
+ * database is emptied between borrowers instead of started anew (loading a dump costs about half a
+ * second of CPU): every table truncated, identities restarted, the shared session's state discarded.
+ * When a test changed the schema (a trigger, a renamed table, migrations undone), the database is
+ * thrown away and loaded from the dump again, so no test sees another's leftovers.
+ */
+async function embeddedTestDatabase(dumpFile: string): Promise<{ url: string; drop(): Promise<void> }> {
+  if (lent) throw new Error("the worker's embedded test database is still in use");
+  lent = true;
+  try {
+    if (worker === undefined) {
+      const db = await startEmbeddedPostgres({ load: new Blob([fs.readFileSync(dumpFile)]) });
+      worker = { db, schema: await query(db.url, SCHEMA) };
+    }
+  } catch (error) {
+    lent = false;
+    throw error;
+  }
+  const { db } = worker;
+  return {
+    url: db.url,
+    async drop() {
+      try {
+        if ((await query(db.url, SCHEMA)) !== worker?.schema) await discard();
+        else for (const step of EMPTY) await query(db.url, step);
+      } catch {
+        await discard();
+      } finally {
+        lent = false;
+      }
+    },
+  };
+}
+
+async function discard(): Promise<void> {
+  const db = worker?.db;
+  worker = undefined;
+  await db?.stop();
+}
+
+/** Everything a test could change about the schema: tables, columns, indexes, sequences, views, functions, triggers, migrations. */
+const SCHEMA = `
+  SELECT md5(concat_ws('|',
+    (SELECT string_agg(c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY c.relname, a.attnum)
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid
+      WHERE n.nspname = 'public' AND NOT c.relispartition AND a.attnum > 0 AND NOT a.attisdropped),
+    (SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'),
+    (SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE NOT tgisinternal),
+    (SELECT string_agg(name, ',' ORDER BY id) FROM migrations))) AS value`;
+
+/** Back to the migrated dump's state: PGlite serves every connection from one session, so its state goes too. */
+const EMPTY = [
+  `DO $$ BEGIN
+     PERFORM pg_advisory_unlock_all();
+     EXECUTE (SELECT 'TRUNCATE ' || string_agg(format('%I.%I', schemaname, tablename), ', ') || ' RESTART IDENTITY CASCADE'
+                FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migrations');
+   END $$`,
+  `DISCARD ALL`,
+];
+
+async function query(url: string, sql: string): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ value: string }>(sql);
+    return rows[0]?.value ?? "";
+  } finally {
+    await client.end();
+  }
 }

@@ -3,10 +3,10 @@ import fs from "node:fs";
 import os from "node:os";
 import { Client } from "pg";
 import { createDataSource } from "../../src/db/data-source";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embedded-postgres";
+import { startEmbeddedPostgres } from "../../src/db/embedded-postgres";
 
-/** Provided by test/helpers/environment.ts: starts a copy of the dump in the worker's scope, once-compiled PGlite. */
-declare const startEmbeddedTestDatabase: (dumpFile: string) => Promise<EmbeddedPostgres>;
+/** Provided by test/helpers/environment.ts: the worker's embedded database, in the dump's state. */
+declare const embeddedTestDatabase: (dumpFile: string) => Promise<Pick<TestDatabase, "url" | "drop">>;
 
 export interface TestDatabase {
   readonly url: string;
@@ -24,7 +24,7 @@ const DUMP = "FLEETGRAPH_TEST_DUMP";
 
 /**
  * A fresh, migrated database for one test file: a copy of the run's template on the server named by
- * DATABASE_URL, or, without one, an in-memory embedded PostgreSQL of its own loaded from the run's dump.
+ * DATABASE_URL, or, without one, the worker's embedded PostgreSQL in the state of the run's dump.
  * Copying skips initdb and the migrations in every file: the slow part of starting a test database.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
@@ -32,8 +32,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   if (!adminUrl) {
     const dump = process.env[DUMP];
     if (!dump) throw new Error(`${DUMP} is unset: run tests through jest's global setup (npm test)`);
-    const db = await startEmbeddedTestDatabase(dump);
-    return { url: db.url, embedded: true, drop: () => db.stop() };
+    return { ...(await embeddedTestDatabase(dump)), embedded: true };
   }
   const name = `fg_test_${randomBytes(6).toString("hex")}`;
   const template = process.env[TEMPLATE];
