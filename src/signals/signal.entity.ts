@@ -1,8 +1,7 @@
 import { Field, Float, ID, ObjectType } from "type-graphql";
 import { Column, Entity, Index, ManyToOne, PrimaryColumn } from "typeorm";
-import { JSONScalar } from "../graphql/scalars";
 import { Vehicle } from "../vehicles/vehicle.entity";
-import { TypedValueColumns } from "./typed-value.columns";
+import { SignalValueColumns } from "./signal-value.columns";
 
 /**
  * The latest good value of one signal of one vehicle. Replaced only by a reading whose
@@ -15,7 +14,7 @@ import { TypedValueColumns } from "./typed-value.columns";
 @Index("signals_boolean_idx", { synchronize: false })
 @Index("signals_text_idx", { synchronize: false })
 @Index("signals_location_idx", { synchronize: false })
-export class Signal extends TypedValueColumns {
+export class Signal extends SignalValueColumns {
   @Field(() => ID)
   @PrimaryColumn("text")
   vehicleId: string;
@@ -32,29 +31,9 @@ export class Signal extends TypedValueColumns {
   @Column("text", { name: "group_name", nullable: true })
   group: string | null;
 
-  @Field(() => JSONScalar, { description: "The signal body as Smartcar sent it" })
-  @Column("jsonb")
-  body: unknown;
-
   @Field(() => Float, { nullable: true, description: "The body's numeric value where it has one" })
   @Column("double precision", { nullable: true })
   value: number | null;
-
-  @Field(() => String, { nullable: true })
-  @Column("text", { nullable: true })
-  unit: string | null;
-
-  @Field(() => Date, { nullable: true, description: "When Smartcar retrieved the value" })
-  @Column("timestamptz", { nullable: true })
-  retrievedAt: Date | null;
-
-  @Field(() => Date, { nullable: true, description: "When the vehicle recorded the value" })
-  @Column("timestamptz", { nullable: true })
-  oemUpdatedAt: Date | null;
-
-  @Field(() => Date, { description: "When fleetgraph received the value" })
-  @Column("timestamptz")
-  receivedAt: Date;
 
   /** Ordering key: oemUpdatedAt, else retrievedAt, else receivedAt (contract, "Newest wins"). */
   @Field(() => Date, { description: "When the value was true: oemUpdatedAt, else retrievedAt, else receivedAt" })
@@ -67,14 +46,6 @@ export class Signal extends TypedValueColumns {
    */
   @Column("timestamptz")
   lastReadAt: Date;
-
-  /** The delivery that brought this value; breaks ties between equal `observedAt`. */
-  @Column("text")
-  eventId: string;
-
-  /** The Smartcar user it was delivered for (data.user.id): only they see it. */
-  @Column("text", { nullable: true })
-  userId: string | null;
 
   @ManyToOne(() => Vehicle, { onDelete: "CASCADE", createForeignKeyConstraints: true })
   vehicle?: Vehicle;
