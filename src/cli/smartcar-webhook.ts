@@ -61,50 +61,37 @@ export function attemptBody(event: SmartcarEvent, deliveredAt: number, deliveryI
   const user = { id: event.vehicle.userId };
   const vehicle = { id: event.vehicle.id, make: event.vehicle.make, model: event.vehicle.model, year: event.vehicle.year };
   const meta = { version: "4.0", ...WEBHOOK, deliveryId, deliveredAt, mode: "LIVE" };
+  // The envelope both event types share; the rest (keys in Smartcar's order) is each type's own.
+  const body = (data: object, rest: object) =>
+    JSON.stringify({ eventId: event.eventId, eventType: event.eventType, data: { user, vehicle, ...data }, ...rest });
   if (event.eventType === "VEHICLE_ERROR") {
-    return JSON.stringify({
-      eventId: event.eventId,
-      eventType: event.eventType,
-      data: {
-        user,
-        vehicle,
-        errors: event.errors.map((error) => ({
-          type: error.type,
-          code: error.code,
-          state: error.state,
-          description: error.description,
-          ...(error.suggestedUserMessage === undefined ? {} : { suggestedUserMessage: error.suggestedUserMessage }),
-          docURL: "https://smartcar.com/docs/errors/api-errors",
-          resolution: { type: error.resolutionType },
-          signals: error.signals.map(({ code, name, group }) => ({ code, name, group })),
-        })),
-      },
-      meta,
-    });
+    const errors = event.errors.map((error) => ({
+      type: error.type,
+      code: error.code,
+      state: error.state,
+      description: error.description,
+      ...(error.suggestedUserMessage === undefined ? {} : { suggestedUserMessage: error.suggestedUserMessage }),
+      docURL: "https://smartcar.com/docs/errors/api-errors",
+      resolution: { type: error.resolutionType },
+      signals: error.signals.map(({ code, name, group }) => ({ code, name, group })),
+    }));
+    return body({ errors }, { meta });
   }
-  return JSON.stringify({
-    eventId: event.eventId,
-    eventType: event.eventType,
-    data: {
-      user,
-      vehicle,
-      signals: event.signals.map((signal) => {
-        const ref = { code: signal.code, name: signal.name, group: signal.group };
-        if ("error" in signal) return { ...ref, status: { value: "ERROR", error: signal.error } };
-        return {
-          ...ref,
-          body: signal.body,
-          meta: { oemUpdatedAt: signal.oemUpdatedAt, retrievedAt: signal.retrievedAt },
-          status: { value: "SUCCESS" },
-        };
-      }),
-    },
-    triggers:
-      event.triggers === "FIRST_DELIVERY"
-        ? [{ type: "FIRST_DELIVERY" }]
-        : event.triggers.map(({ code, name, group }) => ({ type: "SIGNAL_UPDATED", signal: { name, code, group } })),
-    meta: { ...meta, signalCount: event.signals.length },
+  const signals = event.signals.map((signal) => {
+    const ref = { code: signal.code, name: signal.name, group: signal.group };
+    if ("error" in signal) return { ...ref, status: { value: "ERROR", error: signal.error } };
+    return {
+      ...ref,
+      body: signal.body,
+      meta: { oemUpdatedAt: signal.oemUpdatedAt, retrievedAt: signal.retrievedAt },
+      status: { value: "SUCCESS" },
+    };
   });
+  const triggers =
+    event.triggers === "FIRST_DELIVERY"
+      ? [{ type: "FIRST_DELIVERY" }]
+      : event.triggers.map(({ code, name, group }) => ({ type: "SIGNAL_UPDATED", signal: { name, code, group } }));
+  return body({ signals }, { triggers, meta: { ...meta, signalCount: event.signals.length } });
 }
 
 /** A VERIFY request with a fresh challenge. */

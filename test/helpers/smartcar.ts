@@ -24,37 +24,38 @@ export interface VehicleSpec {
   deliveredAt?: number;
 }
 
+/** The envelope every 4.0 delivery shares: its event, user and vehicle, and its meta. */
+function delivery(eventType: string, spec: VehicleSpec, data: object, meta: object): Record<string, unknown> {
+  const { vehicleId, userId = "user-1", make = "TESLA", model = "Model 3", year = 2020 } = spec;
+  return {
+    eventId: spec.eventId ?? randomUUID(),
+    eventType,
+    data: { user: { id: userId }, vehicle: { id: vehicleId, make, model, year }, ...data },
+    ...meta,
+  };
+}
+
+function deliveryMeta(spec: VehicleSpec, deliveredAt: number): Record<string, unknown> {
+  return { version: "4.0", deliveryId: randomUUID(), deliveredAt, webhookId: "webhook-1", webhookName: "tests", mode: spec.mode ?? "LIVE" };
+}
+
 /** A Smartcar 4.0 VEHICLE_STATE delivery, shaped like the captured LIVE payloads. */
 export function vehicleState(spec: VehicleSpec & { signals: SignalSpec[] }): Record<string, unknown> {
   const deliveredAt = spec.deliveredAt ?? Date.now();
-  return {
-    eventId: spec.eventId ?? randomUUID(),
-    eventType: "VEHICLE_STATE",
-    data: {
-      user: { id: spec.userId ?? "user-1" },
-      vehicle: { id: spec.vehicleId, make: spec.make ?? "TESLA", model: spec.model ?? "Model 3", year: spec.year ?? 2020 },
-      signals: spec.signals.map((signal) => {
-        const base = { code: signal.code, name: signal.name ?? signal.code, group: signal.group ?? signal.code.split("-")[0] };
-        if (signal.error) return { ...base, status: { value: "ERROR", error: signal.error } };
-        return {
-          ...base,
-          body: signal.body ?? { value: 1 },
-          status: { value: "SUCCESS" },
-          meta: { oemUpdatedAt: signal.oemUpdatedAt ?? deliveredAt, retrievedAt: signal.retrievedAt ?? deliveredAt },
-        };
-      }),
-    },
+  const signals = spec.signals.map((signal) => {
+    const base = { code: signal.code, name: signal.name ?? signal.code, group: signal.group ?? signal.code.split("-")[0] };
+    if (signal.error) return { ...base, status: { value: "ERROR", error: signal.error } };
+    return {
+      ...base,
+      body: signal.body ?? { value: 1 },
+      status: { value: "SUCCESS" },
+      meta: { oemUpdatedAt: signal.oemUpdatedAt ?? deliveredAt, retrievedAt: signal.retrievedAt ?? deliveredAt },
+    };
+  });
+  return delivery("VEHICLE_STATE", spec, { signals }, {
     triggers: spec.signals.slice(0, 1).map((signal) => ({ type: "SIGNAL_UPDATED", signal: { code: signal.code } })),
-    meta: {
-      version: "4.0",
-      deliveryId: randomUUID(),
-      deliveredAt,
-      webhookId: "webhook-1",
-      webhookName: "tests",
-      signalCount: spec.signals.length,
-      mode: spec.mode ?? "LIVE",
-    },
-  };
+    meta: { ...deliveryMeta(spec, deliveredAt), signalCount: spec.signals.length },
+  });
 }
 
 export interface ErrorSpec {
@@ -69,32 +70,17 @@ export interface ErrorSpec {
 
 /** A Smartcar 4.0 VEHICLE_ERROR delivery. */
 export function vehicleError(spec: VehicleSpec & { errors: ErrorSpec[] }): Record<string, unknown> {
-  return {
-    eventId: spec.eventId ?? randomUUID(),
-    eventType: "VEHICLE_ERROR",
-    data: {
-      user: { id: spec.userId ?? "user-1" },
-      vehicle: { id: spec.vehicleId, make: spec.make ?? "TESLA", model: spec.model ?? "Model 3", year: spec.year ?? 2020 },
-      errors: spec.errors.map((error) => ({
-        type: error.type,
-        code: error.code,
-        state: error.state,
-        description: error.description ?? `${error.type} ${error.code ?? ""}`.trim(),
-        suggestedUserMessage: error.suggestedUserMessage,
-        docURL: "https://smartcar.com/docs/errors/api-errors",
-        resolution: { type: error.resolutionType ?? null },
-        signals: (error.signals ?? []).map((code) => ({ code })),
-      })),
-    },
-    meta: {
-      version: "4.0",
-      deliveryId: randomUUID(),
-      deliveredAt: spec.deliveredAt ?? Date.now(),
-      webhookId: "webhook-1",
-      webhookName: "tests",
-      mode: spec.mode ?? "LIVE",
-    },
-  };
+  const errors = spec.errors.map((error) => ({
+    type: error.type,
+    code: error.code,
+    state: error.state,
+    description: error.description ?? `${error.type} ${error.code ?? ""}`.trim(),
+    suggestedUserMessage: error.suggestedUserMessage,
+    docURL: "https://smartcar.com/docs/errors/api-errors",
+    resolution: { type: error.resolutionType ?? null },
+    signals: (error.signals ?? []).map((code) => ({ code })),
+  }));
+  return delivery("VEHICLE_ERROR", spec, { errors }, { meta: deliveryMeta(spec, spec.deliveredAt ?? Date.now()) });
 }
 
 export interface PostOptions {
