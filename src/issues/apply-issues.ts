@@ -1,5 +1,6 @@
 import type { EntityManager } from "typeorm";
 import type { IssueChanged } from "../changes/change";
+import { changeOf } from "./issue-lifecycle";
 import { IssueState } from "./issue-state";
 
 export interface IssueReport {
@@ -100,16 +101,12 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
        -- occurred_at after the vehicle's lock, not now() (the transaction's start, before any lock
        -- wait): per vehicle the log's times then follow commit order, as resuming \`since\` needs.
        INSERT INTO vehicle_issue_changes (issue_id, vehicle_id, user_id, state, change, event_id, occurred_at)
-       SELECT c.id, c.vehicle_id, c.user_id, c.state,
-              CASE WHEN p.state IS NULL THEN CASE WHEN c.state = 'OPEN' THEN 'OPENED' ELSE 'RESOLVED' END
-                   WHEN p.state = 'OPEN' THEN CASE WHEN c.state = 'OPEN' THEN 'REFRESHED' ELSE 'RESOLVED' END
-                   ELSE 'REOPENED' END,
-              i.event_id, clock_timestamp()
+       SELECT c.id, c.vehicle_id, c.user_id, c.state, lifecycle.change, i.event_id, clock_timestamp()
          FROM changed c
          JOIN input i USING (issue_key)
          LEFT JOIN previous p USING (issue_key)
-        -- A repeated resolution changes nothing a client would see.
-        WHERE p.state IS DISTINCT FROM 'RESOLVED' OR c.state = 'OPEN'
+        CROSS JOIN LATERAL (SELECT ${changeOf("p.state", "c.state")} AS change) lifecycle
+        WHERE lifecycle.change IS NOT NULL
         ORDER BY c.issue_key
        RETURNING id, issue_id, vehicle_id, user_id, state`,
       [

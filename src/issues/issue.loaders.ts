@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
 import { groupBy } from "../graphql/batching";
 import { perOperation } from "../graphql/context";
-import { episodesOf } from "./issue-episodes";
+import { episodesOf } from "./issue-lifecycle";
 import { IssueService } from "./issue.service";
 
 /** The issues part of one operation, batched per tick and scoped to the viewer like the `issues` query. */

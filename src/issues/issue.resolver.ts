@@ -5,7 +5,7 @@ import { decodeCursor } from "../graphql/cursor";
 import { pageSize } from "../graphql/pagination.args";
 import { Vehicle } from "../vehicles/vehicle.entity";
 import { vehiclesOf } from "../vehicles/vehicle.loaders";
-import { openSeconds } from "./issue-episodes";
+import { openSeconds } from "./issue-lifecycle";
 import { IssueEpisodeType } from "./issue-episode.type";
 import { issuesOf } from "./issue.loaders";
 import { IssueService } from "./issue.service";

@@ -3,7 +3,7 @@ import { scopeOf, type Viewer } from "../auth/viewer";
 import type { PageRows, SortDirection } from "../graphql/connection";
 import type { CursorKey, CursorPart } from "../graphql/cursor";
 import { keysetPage } from "../graphql/keyset";
-import type { IssueChangeAt } from "./issue-episodes";
+import type { IssueChangeAt } from "./issue-lifecycle";
 import type { IssueState } from "./issue-state";
 import { IssueOrderField } from "./issues.args";
 import type { IssueChangeKind } from "./vehicle-issue-change.entity";

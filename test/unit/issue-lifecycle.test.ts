@@ -1,4 +1,4 @@
-import { episodesOf, openSeconds, type IssueChangeAt } from "../../src/issues/issue-episodes";
+import { episodesOf, openSeconds, type IssueChangeAt } from "../../src/issues/issue-lifecycle";
 
 const at = (minutes: number) => new Date(Date.UTC(2026, 0, 1) + minutes * 60_000);
 const log = (...changes: Array<[IssueChangeAt["change"], number]>): IssueChangeAt[] => changes.map(([change, m]) => ({ change, at: at(m) }));
