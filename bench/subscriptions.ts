@@ -105,6 +105,8 @@ async function main(): Promise<void> {
     env: fleetgraphEnv({
       DATABASE_URL: database.url,
       LOG_LEVEL: "warn",
+      // Every client is a socket: the default cap (2,000) would refuse the idle ones.
+      HTTP_MAX_CONNECTIONS: String(SUBSCRIBERS + IDLE + 100),
       ...(process.env.HEAP_SNAPSHOT ? { HEAP_SNAPSHOT: path.resolve(process.env.HEAP_SNAPSHOT) } : {}),
     }),
     stdio: ["ignore", "inherit", "inherit", "ipc"],
