@@ -1,8 +1,8 @@
 import { AppError } from "../errors";
-import type { BusListener, BusMessage } from "./bus";
+import type { BusMessage } from "./change";
 
-/** What a stream needs to know about one kind of change (signals, issues). */
-export interface StreamSource<E, P> {
+/** What a subscription needs to know about one kind of change (signals, issues). */
+export interface SubscriptionSource<E, P> {
   /** The change when this subscriber wants it (kind, filters, access), else undefined. */
   accept(message: BusMessage): E | undefined;
   /** The replay and de-duplication key (reading id, change id). */
@@ -16,18 +16,22 @@ export interface StreamSource<E, P> {
   replay(since: Date, after: string | undefined, limit: number): Promise<Array<{ key: string; payload: P }>>;
 }
 
-export interface StreamOptions {
-  readonly subscribe: (listener: BusListener) => () => void;
-  /** Replay what happened since then before going live. */
-  readonly since?: Date;
+/** The hub's limits, shared by every subscription. */
+export interface ResumableLimits {
   /** Live changes waiting while the client does not keep up; more disconnects it. */
   readonly maxQueue: number;
   /** Most rows one replay sends; when there are more, the stream ends with ReplayTooLong after them. */
   readonly maxReplay: number;
   /** Rows a replay reads at a time; the next page is read once the client took the previous one. @default 100 */
   readonly replayPage?: number;
-  /** Called once when `maxQueue` is exceeded, to drop the slow client. */
+}
+
+export interface ResumableOptions {
+  /** Replay what happened since then before going live. */
+  readonly since?: Date;
+  /** Called once when the limits' `maxQueue` is exceeded, to drop the slow client. */
   readonly onOverflow: () => void;
+  /** Called once when the subscription ends: it no longer wants `receive` calls. */
   readonly onClose: () => void;
 }
 
@@ -75,16 +79,16 @@ class RecentKeys {
 }
 
 /**
- * One subscription's changes, in order, with no gap and no duplicate: it listens first (queueing),
- * replays from the database what happened since `since`, then continues with the queued and live
- * changes, skipping any key it already sent. A bus `gap` triggers the same catch-up.
+ * One subscription's changes, in order, with no gap and no duplicate: it receives bus messages from
+ * the start (queueing), replays from the database what happened since `since`, then continues with
+ * the queued and live changes, skipping any key it already sent. A bus `gap` triggers the same catch-up.
  *
  * Hand-written rather than an async generator: a generator waiting for the next change cannot be
  * stopped by `return()` until one arrives, so an idle client's unsubscribe would leak the listener.
  * Payloads are loaded only when the consumer asks for the next one, so a client that does not read
  * makes changes queue here, bounded by `maxQueue`.
  */
-export class ResumableStream<E, P> implements AsyncIterableIterator<P> {
+export class ResumableSubscription<E, P> implements AsyncIterableIterator<P> {
   private readonly queue: Array<Input<E>> = [];
   private readonly ready: P[] = [];
   private readonly sent: RecentKeys;
@@ -92,15 +96,14 @@ export class ResumableStream<E, P> implements AsyncIterableIterator<P> {
   private failure: unknown;
   private pumping = false;
   private closed = false;
-  private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly source: StreamSource<E, P>,
-    private readonly options: StreamOptions,
+    private readonly source: SubscriptionSource<E, P>,
+    private readonly limits: ResumableLimits,
+    private readonly options: ResumableOptions,
   ) {
     // Enough to recognise every replayed row and the live changes around the seam.
-    this.sent = new RecentKeys(options.maxReplay + options.maxQueue);
-    this.unsubscribe = options.subscribe((message) => this.receive(message));
+    this.sent = new RecentKeys(limits.maxReplay + limits.maxQueue);
     if (options.since) this.queue.push({ kind: "replay", since: options.since, read: 0 });
   }
 
@@ -137,17 +140,23 @@ export class ResumableStream<E, P> implements AsyncIterableIterator<P> {
     throw error;
   }
 
-  private receive(message: BusMessage): void {
+  /** A bus message, from the hub; never throws (a failure ends this subscription). */
+  receive(message: BusMessage): void {
     if (this.closed) return;
     if (message.kind === "gap") {
       this.queue.push({ kind: "replay", since: message.since, read: 0 });
     } else {
-      const change = this.source.accept(message);
+      let change: E | undefined;
+      try {
+        change = this.source.accept(message);
+      } catch (error) {
+        return this.fail(error);
+      }
       if (change === undefined) return;
       this.queue.push({ kind: "change", change });
     }
-    if (this.queue.length > this.options.maxQueue) {
-      this.fail(new SlowConsumer(this.options.maxQueue));
+    if (this.queue.length > this.limits.maxQueue) {
+      this.fail(new SlowConsumer(this.limits.maxQueue));
       this.options.onOverflow();
       return;
     }
@@ -190,8 +199,8 @@ export class ResumableStream<E, P> implements AsyncIterableIterator<P> {
    * limit is read to learn whether more exist; if so, the rows up to the limit go out, then the error.
    */
   private async replayPage(page: ReplayPage): Promise<void> {
-    const { maxReplay } = this.options;
-    const pageSize = this.options.replayPage ?? 100;
+    const { maxReplay } = this.limits;
+    const pageSize = this.limits.replayPage ?? 100;
     const limit = Math.min(pageSize, maxReplay + 1 - page.read);
     const rows = await this.source.replay(page.since, page.after, limit);
     const read = page.read + rows.length;
@@ -221,7 +230,6 @@ export class ResumableStream<E, P> implements AsyncIterableIterator<P> {
     this.closed = true;
     this.queue.length = 0;
     this.ready.length = 0;
-    this.unsubscribe();
     if (this.waiter) {
       const waiter = this.waiter;
       this.waiter = undefined;
