@@ -100,8 +100,13 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   /**
    * Parsed and validated documents by their text: clients send the same few documents (variables
    * differ), and one parsed document (its tokens and locations) is several KiB per subscription.
+   * Bounded by text length too, so that many large documents cannot make it grow to hundreds of MiB.
    */
-  const documents = new LRUCache<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>({ max: 1_000 });
+  const documents = new LRUCache<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>({
+    max: 1_000,
+    maxSize: 1_000_000,
+    sizeCalculation: (_parsed, query) => query.length,
+  });
   /** Ids of each socket's open subscriptions (queries are not counted: they end by themselves). */
   const subscriptionIds = new WeakMap<WebSocket, Set<string>>();
   let closing = false;
