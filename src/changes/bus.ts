@@ -46,7 +46,7 @@ export class LocalChangeBus implements ChangeBus {
 
   async start(deliver: (message: BusMessage) => void): Promise<void> {
     this.deliver = deliver;
-    // TypeORM broadcasts transaction events to the DataSource's subscribers, read on every broadcast.
+    // TypeORM calls the DataSource's subscribers (a list it reads each time) on every transaction start, commit and rollback.
     this.dataSource.subscribers.push(this.hook);
   }
 

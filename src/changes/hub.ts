@@ -6,18 +6,13 @@ import { withDeadline } from "../deadline";
 import { AppError } from "../errors";
 import { graphqlErrorOf } from "../graphql/errors";
 import type { BusMessage, ChangeBus } from "./change";
-import { ResumableSubscription, type SubscriptionSource } from "./resumable";
+import { ResumableSubscription, type ResumableLimits, type SubscriptionSource } from "./resumable";
 
-export interface HubLimits {
-  /** Live changes one subscription may have waiting. @default 1_000 */
-  readonly maxQueue?: number;
-  /** Most changes one `since` replay sends; a longer one ends with REPLAY_TOO_LONG after them. @default 1_000 */
-  readonly maxReplay?: number;
-  /** Rows a replay reads per query, and so holds per subscriber. @default 100 */
-  readonly replayPage?: number;
+/** Defaults: 1,000 queued changes, 1,000 replayed rows in pages of 100, 3 concurrent replays. */
+export interface HubLimits extends Partial<ResumableLimits> {
   /**
    * Replay queries running at once in this process; the others wait. A few, so that many clients
-   * resuming together leave the pool's other connections to ingestion. @default 3
+   * resuming together leave the pool's other connections to ingestion.
    */
   readonly concurrentReplays?: number;
 }
@@ -87,7 +82,7 @@ export class Hub {
       onClose: () => this.subscriptions.delete(subscription as ResumableSubscription<unknown, unknown>),
     });
     this.subscriptions.add(subscription as ResumableSubscription<unknown, unknown>);
-    return subscription;
+    return subscription.iterator;
   }
 
   /**

@@ -1,5 +1,10 @@
+import type * as repeater from "@repeaterjs/repeater" with { "resolution-mode": "import" };
 import { AppError } from "../errors";
 import type { BusMessage } from "./change";
+
+// The package's typings are declared as ESM only; its CommonJS build is what runs here.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Repeater } = require("@repeaterjs/repeater") as typeof repeater;
 
 /** What a subscription needs to know about one kind of change (signals, issues). */
 export interface SubscriptionSource<E, P> {
@@ -20,7 +25,7 @@ export interface SubscriptionSource<E, P> {
 export interface ResumableLimits {
   /** Live changes waiting while the client does not keep up; more disconnects it. */
   readonly maxQueue: number;
-  /** Most rows one replay sends; when there are more, the stream ends with ReplayTooLong after them. */
+  /** Most rows one `since` replay sends; a longer one ends with ReplayTooLong (REPLAY_TOO_LONG) after them. */
   readonly maxReplay: number;
   /** Rows a replay reads at a time; the next page is read once the client took the previous one. @default 100 */
   readonly replayPage?: number;
@@ -83,18 +88,17 @@ class RecentKeys {
  * the start (queueing), replays from the database what happened since `since`, then continues with
  * the queued and live changes, skipping any key it already sent. A bus `gap` triggers the same catch-up.
  *
- * Hand-written rather than an async generator: a generator waiting for the next change cannot be
- * stopped by `return()` until one arrives, so an idle client's unsubscribe would leak the listener.
- * Payloads are loaded only when the consumer asks for the next one, so a client that does not read
- * makes changes queue here, bounded by `maxQueue`.
+ * The consumer's side is a Repeater: unlike an async generator, it ends a `next()` that waits for a
+ * change as soon as the client unsubscribes. Each payload is loaded and pushed once the consumer took
+ * the previous one, so a client that does not read makes changes queue here, bounded by `maxQueue`.
  */
-export class ResumableSubscription<E, P> implements AsyncIterableIterator<P> {
+export class ResumableSubscription<E, P> {
+  readonly iterator: repeater.Repeater<P>;
   private readonly queue: Array<Input<E>> = [];
-  private readonly ready: P[] = [];
   private readonly sent: RecentKeys;
-  private waiter: { resolve(result: IteratorResult<P>): void; reject(error: unknown): void } | undefined;
+  /** Wakes the loop waiting for input; set only while it waits, that is once the consumer took everything. */
+  private wake: (() => void) | undefined;
   private failure: unknown;
-  private pumping = false;
   private closed = false;
 
   constructor(
@@ -105,39 +109,24 @@ export class ResumableSubscription<E, P> implements AsyncIterableIterator<P> {
     // Enough to recognise every replayed row and the live changes around the seam.
     this.sent = new RecentKeys(limits.maxReplay + limits.maxQueue);
     if (options.since) this.queue.push({ kind: "replay", since: options.since, read: 0 });
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
+    this.iterator = new Repeater<P>(async (push, stop) => {
+      void stop.then(() => this.close());
+      try {
+        while (!this.closed) {
+          const input = this.queue.shift() ?? (await new Promise<void>((resolve) => (this.wake = resolve)), this.queue.shift());
+          this.wake = undefined;
+          if (input) for (const payload of await this.process(input)) if (!this.closed) await push(payload);
+        }
+      } catch (error) {
+        this.fail(error);
+      }
+      if (this.failure !== undefined) throw this.failure;
+    });
   }
 
   /** True when nothing is waiting to be sent and the consumer already asked for more (its last send completed). */
   get idle(): boolean {
-    return this.closed || (this.queue.length === 0 && this.ready.length === 0 && !this.pumping && this.waiter !== undefined);
-  }
-
-  next(): Promise<IteratorResult<P>> {
-    if (this.failure !== undefined) {
-      const failure = this.failure;
-      this.failure = undefined;
-      return Promise.reject(failure);
-    }
-    if (this.ready.length > 0) return Promise.resolve({ value: this.ready.shift() as P, done: false });
-    if (this.closed) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-      void this.pump();
-    });
-  }
-
-  async return(): Promise<IteratorResult<P>> {
-    this.close();
-    return { value: undefined, done: true };
-  }
-
-  async throw(error: unknown): Promise<IteratorResult<P>> {
-    this.close();
-    throw error;
+    return this.closed || this.wake !== undefined;
   }
 
   /** A bus message, from the hub; never throws (a failure ends this subscription). */
@@ -158,39 +147,20 @@ export class ResumableSubscription<E, P> implements AsyncIterableIterator<P> {
     if (this.queue.length > this.limits.maxQueue) {
       this.fail(new SlowConsumer(this.limits.maxQueue));
       this.options.onOverflow();
-      return;
     }
-    void this.pump();
+    this.wake?.();
   }
 
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (this.waiter && !this.closed && this.ready.length === 0 && this.queue.length > 0) {
-        await this.process(this.queue.shift() as Input<E>);
-        if (this.waiter && !this.closed && this.ready.length > 0) {
-          const waiter = this.waiter;
-          this.waiter = undefined;
-          waiter.resolve({ value: this.ready.shift() as P, done: false });
-        }
-      }
-    } catch (error) {
-      this.fail(error);
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private async process(input: Input<E>): Promise<void> {
+  /** The payloads an input yields: none for a change already sent, a page of rows for a replay. */
+  private async process(input: Input<E>): Promise<P[]> {
     if (input.kind === "fail") throw input.error;
     if (input.kind === "replay") return this.replayPage(input);
     const key = this.source.keyOf(input.change);
-    if (this.sent.has(key)) return;
+    if (this.sent.has(key)) return [];
     const payload = await this.source.load(input.change);
-    if (payload === undefined || this.closed) return;
+    if (payload === undefined || this.sent.has(key)) return [];
     this.sent.add(key);
-    this.ready.push(payload);
+    return [payload];
   }
 
   /**
@@ -198,43 +168,36 @@ export class ResumableSubscription<E, P> implements AsyncIterableIterator<P> {
    * than a page per subscriber and reads on only as fast as the client takes it. One row past the
    * limit is read to learn whether more exist; if so, the rows up to the limit go out, then the error.
    */
-  private async replayPage(page: ReplayPage): Promise<void> {
+  private async replayPage(page: ReplayPage): Promise<P[]> {
     const { maxReplay } = this.limits;
     const pageSize = this.limits.replayPage ?? 100;
     const limit = Math.min(pageSize, maxReplay + 1 - page.read);
     const rows = await this.source.replay(page.since, page.after, limit);
     const read = page.read + rows.length;
-    for (const row of rows.slice(0, maxReplay - page.read)) {
-      if (this.sent.has(row.key)) continue;
-      this.sent.add(row.key);
-      this.ready.push(row.payload);
-    }
     if (read > maxReplay) {
       this.queue.unshift({ kind: "fail", error: new ReplayTooLong(maxReplay, page.since) });
     } else if (rows.length === limit) {
       this.queue.unshift({ kind: "replay", since: page.since, after: rows[rows.length - 1].key, read });
     }
+    return rows.slice(0, maxReplay - page.read).flatMap((row) => {
+      if (this.sent.has(row.key)) return [];
+      this.sent.add(row.key);
+      return [row.payload];
+    });
   }
 
+  /** Ends the subscription with `error`, which the consumer's next `next()` rejects with. */
   private fail(error: unknown): void {
     if (this.closed) return;
-    const waiter = this.waiter;
-    this.waiter = undefined;
+    this.failure = error;
     this.close();
-    if (waiter) waiter.reject(error);
-    else this.failure = error;
   }
 
   private close(): void {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
-    this.ready.length = 0;
-    if (this.waiter) {
-      const waiter = this.waiter;
-      this.waiter = undefined;
-      waiter.resolve({ value: undefined, done: true });
-    }
+    this.wake?.();
     this.options.onClose();
   }
 }

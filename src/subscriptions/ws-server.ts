@@ -186,7 +186,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
 
   /** Errors as over HTTP (createFormatError): codes kept, database and internal details only in the log. */
   function format(error: GraphQLError): GraphQLFormattedError {
-    // graphql-ws wraps an error thrown by the event stream in a GraphQLError without a path.
+    // graphql-ws wraps an error thrown by a subscription's stream of changes in a GraphQLError without a path.
     const original = error.path === undefined && error.originalError ? error.originalError : error;
     return formatError(error.toJSON(), original);
   }

@@ -31,12 +31,13 @@ function setup(options: { since?: Date; replayed?: string[]; maxQueue?: number; 
   };
   const overflows: number[] = [];
   const limits = { maxQueue: options.maxQueue ?? 100, maxReplay: options.maxReplay ?? 100, replayPage: options.replayPage };
-  const stream: ResumableSubscription<SignalChanged, string> = new ResumableSubscription(source, limits, {
+  const subscription: ResumableSubscription<SignalChanged, string> = new ResumableSubscription(source, limits, {
     since: options.since,
     onOverflow: () => overflows.push(1),
-    onClose: () => live.delete(stream),
+    onClose: () => live.delete(subscription),
   });
-  live.add(stream);
+  live.add(subscription);
+  const stream = subscription.iterator;
   return { bus, stream, openGate, replays, pages, overflows };
 }
 
