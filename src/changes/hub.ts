@@ -82,7 +82,7 @@ export class Hub {
       onClose: () => this.subscriptions.delete(subscription as ResumableSubscription<unknown, unknown>),
     });
     this.subscriptions.add(subscription as ResumableSubscription<unknown, unknown>);
-    return subscription.iterator;
+    return subscription;
   }
 
   /**

@@ -31,13 +31,12 @@ function setup(options: { since?: Date; replayed?: string[]; maxQueue?: number; 
   };
   const overflows: number[] = [];
   const limits = { maxQueue: options.maxQueue ?? 100, maxReplay: options.maxReplay ?? 100, replayPage: options.replayPage };
-  const subscription: ResumableSubscription<SignalChanged, string> = new ResumableSubscription(source, limits, {
+  const stream: ResumableSubscription<SignalChanged, string> = new ResumableSubscription(source, limits, {
     since: options.since,
     onOverflow: () => overflows.push(1),
-    onClose: () => live.delete(subscription),
+    onClose: () => live.delete(stream),
   });
-  live.add(subscription);
-  const stream = subscription.iterator;
+  live.add(stream);
   return { bus, stream, openGate, replays, pages, overflows };
 }
 
