@@ -8,17 +8,21 @@
  *   npm run bench:subscribe                                  # against DATABASE_URL (or local PostgreSQL)
  *   SUBSCRIBERS=1000 POSTS=200 IDLE=10000 npm run bench:subscribe
  *   BENCH_SMOKE=1 npm run bench:subscribe                    # seconds, for CI; appends nothing
+ *   HEAP_SNAPSHOT=/tmp/heap IDLE=2000 npm run bench:subscribe # heap snapshots before and after the idle ones
+ *                                                            # (then: npx ts-node bench/heap-summary.ts before after 2000)
  *
- * The server is this file in a child process (`--server`), so clients and server do not share an
- * event loop; it reports its own memory after a forced GC. Creates a scratch database, drops it after.
+ * The server is the compiled service (built first when stale) in a child process (bench/compiled-server.cjs),
+ * so clients and server do not share an event loop; it reports its own memory after a forced GC.
+ * Creates a scratch database, drops it after.
  */
 import "reflect-metadata";
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import path from "node:path";
 import { createClient, type Client as WsClient } from "graphql-ws";
 import WebSocket from "ws";
-import { createApp } from "../src/app";
-import { loadConfig } from "../src/config";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensureBuilt } = require("../scripts/build") as { ensureBuilt(root?: string, log?: (message: string) => void): void };
 import {
   adminJwt,
   exitOnError,
@@ -40,25 +44,6 @@ const CODE = "tractionbattery-stateofcharge";
 
 type ServerMessage = { url: string } | { memory: NodeJS.MemoryUsage };
 
-/** The child: a real fleetgraph app that answers memory questions over IPC. */
-async function serve(): Promise<void> {
-  const app = createApp(loadConfig());
-  await app.start();
-  process.send?.({ url: app.url } satisfies ServerMessage);
-  process.once("disconnect", () => process.exit(0)); // the bench is gone: don't linger
-  process.on("message", async (message: string) => {
-    if (message === "memory") {
-      // Twice: the first run may leave finalizable objects for the second.
-      global.gc?.();
-      global.gc?.();
-      process.send?.({ memory: process.memoryUsage() } satisfies ServerMessage);
-    } else if (message === "stop") {
-      await app.stop();
-      process.exit(0);
-    }
-  });
-}
-
 function ask<T extends ServerMessage>(child: ChildProcess, message: string | undefined, has: string): Promise<T> {
   return new Promise((resolve) => {
     const onMessage = (reply: ServerMessage) => {
@@ -70,6 +55,10 @@ function ask<T extends ServerMessage>(child: ChildProcess, message: string | und
     if (message) child.send(message);
   });
 }
+
+/** A close event (code, reason) or errors, readable. */
+const describe = (error: unknown) =>
+  error && typeof error === "object" && "code" in error ? `closed ${String(error.code)} ${String((error as { reason?: unknown }).reason)}` : JSON.stringify(error);
 
 const mib = (bytes: number) => round(bytes / 1024 / 1024);
 
@@ -92,12 +81,12 @@ async function connect(
           { query },
           {
             next: (result) => result.data && onEvent(result.data.signalUpdated.value),
-            error: (error) => process.stderr.write(`subscription error: ${JSON.stringify(error)}\n`),
+            error: (error) => process.stderr.write(`subscription error: ${describe(error)}\n`),
             complete: () => {},
           },
         );
         // A query after the subscribe on the same socket: once answered, the subscription is registered.
-        await new Promise<void>((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: () => {}, error: reject, complete: resolve }));
+        await new Promise<void>((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: () => {}, error: (error) => reject(new Error(describe(error))), complete: resolve }));
         return client;
       }),
     );
@@ -108,10 +97,18 @@ async function connect(
 
 async function main(): Promise<void> {
   const database = await scratchDatabase();
-  const child = fork(__filename, ["--server"], {
+  // The service as deployed, compiled: ts-node's TypeScript compiler alone holds about 47 MiB of RSS.
+  ensureBuilt(undefined, (message: string) => process.stderr.write(`bench: ${message}\n`));
+  const child = fork(path.join(__dirname, "compiled-server.cjs"), [], {
     // PROFILE=<dir> writes the server's CPU profile there (open it in Chrome DevTools).
-    execArgv: ["-r", "ts-node/register", "--expose-gc", ...(process.env.PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE}`] : [])],
-    env: fleetgraphEnv({ DATABASE_URL: database.url, LOG_LEVEL: "warn" }),
+    execArgv: ["--expose-gc", ...(process.env.PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE}`] : [])],
+    env: fleetgraphEnv({
+      DATABASE_URL: database.url,
+      LOG_LEVEL: "warn",
+      // Every client is a socket: the default cap (2,000) would refuse the idle ones.
+      HTTP_MAX_CONNECTIONS: String(SUBSCRIBERS + IDLE + 100),
+      ...(process.env.HEAP_SNAPSHOT ? { HEAP_SNAPSHOT: path.resolve(process.env.HEAP_SNAPSHOT) } : {}),
+    }),
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -191,11 +188,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-if (process.argv.includes("--server")) {
-  serve().catch((error: unknown) => {
-    process.stderr.write(`${String(error)}\n`);
-    process.exit(1);
-  });
-} else {
-  exitOnError(main);
-}
+exitOnError(main);

@@ -31,10 +31,9 @@ import { Spool } from "./webhooks/spool";
 import { SpoolDrainer } from "./webhooks/spool-drainer";
 import { RetentionJob } from "./webhooks/retention";
 import { SilentVehicleCheck } from "./webhooks/silent-vehicles";
-import type { ChangeBus } from "./changes/bus";
-import type { ChangePublisher } from "./changes/change";
+import { createChangeBus } from "./changes/bus";
+import type { ChangeBus, ChangePublisher } from "./changes/change";
 import { Hub } from "./changes/hub";
-import { createChangeBus } from "./changes/create-bus";
 import { startSubscriptionServer, type SubscriptionServer } from "./subscriptions/ws-server";
 import { IngestionService } from "./webhooks/ingestion.service";
 import { webhookRouter } from "./webhooks/webhook.router";
@@ -262,13 +261,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   /** graphql-ws on the same server and path; the bus carries committed changes from every instance. */
   async function startSubscriptions(ds: DataSource, schema: GraphQLSchema): Promise<ChangeBus> {
     const changes = await createChangeBus(ds, logger);
-    await changes.start();
+    const hub = new Hub(changes, ds, { maxReplay: config.wsMaxReplayRows });
+    await hub.start();
     bus = changes;
     subscriptions = startSubscriptionServer({
       httpServer,
       schema,
       tokens,
-      hub: new Hub(changes, ds, { maxReplay: config.wsMaxReplayRows }),
+      hub,
       logger,
       maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
       introspection: !config.production,

@@ -35,3 +35,21 @@ export type Change = SignalChanged | IssueChanged;
 export interface ChangePublisher {
   publish(manager: EntityManager, changes: readonly Change[]): Promise<void>;
 }
+
+/**
+ * What the bus delivers: a committed change, or `gap` when it may have missed some (its connection to
+ * the database dropped). After a gap, subscriptions catch up from the database from `since` on.
+ */
+export type BusMessage = Change | { readonly kind: "gap"; readonly since: Date };
+
+/**
+ * Carries committed changes from whichever instance applied them to the hub of every instance.
+ * Engines: PostgreSQL LISTEN/NOTIFY (postgres-bus.ts) and in-process (bus.ts, for the embedded PGlite).
+ */
+export interface ChangeBus extends ChangePublisher {
+  /** Starts delivering every committed change, in commit order, to `deliver` (which must not throw). */
+  start(deliver: (message: BusMessage) => void): Promise<void>;
+  /** Resolves once every change committed before the call has been delivered on this instance. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}

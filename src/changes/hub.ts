@@ -1,21 +1,18 @@
 import DataLoader from "dataloader";
 import { LRUCache } from "lru-cache";
 import type { DataSource } from "typeorm";
+import type { Viewer } from "../auth/viewer";
 import { withDeadline } from "../deadline";
-import type { ChangeBus } from "./bus";
-import { ResumableStream, type StreamSource } from "./resumable";
-import { Semaphore } from "./semaphore";
+import { AppError } from "../errors";
+import { graphqlErrorOf } from "../graphql/errors";
+import type { BusMessage, ChangeBus } from "./change";
+import { ResumableSubscription, type ResumableLimits, type SubscriptionSource } from "./resumable";
 
-export interface HubLimits {
-  /** Live changes one subscription may have waiting. @default 1_000 */
-  readonly maxQueue?: number;
-  /** Most changes one `since` replay sends; a longer one ends with REPLAY_TOO_LONG after them. @default 1_000 */
-  readonly maxReplay?: number;
-  /** Rows a replay reads per query, and so holds per subscriber. @default 100 */
-  readonly replayPage?: number;
+/** Defaults: 1,000 queued changes, 1,000 replayed rows in pages of 100, 3 concurrent replays. */
+export interface HubLimits extends Partial<ResumableLimits> {
   /**
    * Replay queries running at once in this process; the others wait. A few, so that many clients
-   * resuming together leave the pool's other connections to ingestion. @default 3
+   * resuming together leave the pool's other connections to ingestion.
    */
   readonly concurrentReplays?: number;
 }
@@ -24,23 +21,36 @@ export interface HubLimits {
 export type PayloadReader<P> = (dataSource: DataSource, keys: readonly string[]) => Promise<Map<string, P>>;
 
 /**
- * This instance's subscriptions. Every subscriber hears every bus message and filters it in memory
- * (no query); the payload of a matching change is read once per instance, however many subscribers
- * want it, through loaders that batch one tick's keys into one query and keep recent payloads.
- * Payloads are immutable history (a reading, an issue change), so keeping them is safe.
+ * This instance's subscriptions, fed by the bus. Every subscription hears every bus message and
+ * filters it in memory (no query); the payload of a matching change is read once per instance, however
+ * many subscribers want it, through loaders that batch one tick's keys into one query and keep recent
+ * payloads. Payloads are immutable history (a reading, an issue change), so keeping them is safe, and
+ * every subscriber of a change gets the same payload object (the transport shares work by it).
  */
 export class Hub {
-  private readonly streams = new Set<ResumableStream<unknown, unknown>>();
+  private readonly subscriptions = new Set<ResumableSubscription<unknown, unknown>>();
   private readonly loaders = new Map<PayloadReader<unknown>, DataLoader<string, unknown>>();
   private readonly replays: Semaphore;
+  private readonly limits: Required<HubLimits>;
 
   constructor(
     private readonly bus: ChangeBus,
     /** Where features read payloads and replays. */
     readonly dataSource: DataSource,
-    private readonly limits: HubLimits = {},
+    limits: HubLimits = {},
   ) {
-    this.replays = new Semaphore(limits.concurrentReplays ?? 3);
+    this.limits = { maxQueue: 1_000, maxReplay: 1_000, replayPage: 100, concurrentReplays: 3, ...limits };
+    this.replays = new Semaphore(this.limits.concurrentReplays);
+  }
+
+  /** Starts the bus, delivering to this hub. */
+  start(): Promise<void> {
+    return this.bus.start((message) => this.fanOut(message));
+  }
+
+  /** Hands a bus message to every subscription (each filters it; none throws). */
+  fanOut(message: BusMessage): void {
+    for (const subscription of this.subscriptions) subscription.receive(message);
   }
 
   /** The instance-wide loader of `read`'s payloads: one per reader, shared by every subscriber. */
@@ -64,19 +74,15 @@ export class Hub {
     return this.replays.run(query);
   }
 
-  /** A subscription's stream: what happened since `since` (if given) from the database, then live changes. */
-  open<E, P>(source: StreamSource<E, P>, since: Date | undefined, onOverflow: () => void): AsyncIterableIterator<P> {
-    const stream: ResumableStream<E, P> = new ResumableStream(source, {
-      subscribe: (listener) => this.bus.subscribe(listener),
+  /** A subscription: what happened since `since` (if given) from the database, then live changes. */
+  open<E, P>(source: SubscriptionSource<E, P>, since: Date | undefined, onOverflow: () => void): AsyncIterableIterator<P> {
+    const subscription: ResumableSubscription<E, P> = new ResumableSubscription(source, this.limits, {
       since,
-      maxQueue: this.limits.maxQueue ?? 1_000,
-      maxReplay: this.limits.maxReplay ?? 1_000,
-      replayPage: this.limits.replayPage ?? 100,
       onOverflow,
-      onClose: () => this.streams.delete(stream as ResumableStream<unknown, unknown>),
+      onClose: () => this.subscriptions.delete(subscription as ResumableSubscription<unknown, unknown>),
     });
-    this.streams.add(stream as ResumableStream<unknown, unknown>);
-    return stream;
+    this.subscriptions.add(subscription as ResumableSubscription<unknown, unknown>);
+    return subscription;
   }
 
   /**
@@ -86,8 +92,58 @@ export class Hub {
   async drain(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     await withDeadline(this.bus.flush(), timeoutMs, () => new Error("bus flush timed out")).catch(() => undefined);
-    while (Date.now() < deadline && [...this.streams].some((stream) => !stream.idle)) {
+    while (Date.now() < deadline && [...this.subscriptions].some((subscription) => !subscription.idle)) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
+}
+
+/**
+ * At most `permits` tasks at once; the others wait their turn, first come first served. Used so that
+ * however many clients resume at once, replays hold only a few of the database pool's connections.
+ */
+export class Semaphore {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly permits: number) {}
+
+  /** Tasks waiting for a permit. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running < this.permits) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // The permit passes straight to the next in line, or is given back.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+/** What the WebSocket transport adds to the context of each operation on a connection. */
+export interface LiveConnection {
+  readonly hub: Hub;
+  /** Disconnects this client because it does not read its changes fast enough. */
+  dropSlowClient(): void;
+}
+
+export interface LiveInput {
+  readonly viewer: Viewer;
+  readonly live: LiveConnection;
+}
+
+/** The caller and its connection, from a subscription's context; subscriptions exist only over WebSocket. */
+export function liveInputOf(context: unknown): LiveInput {
+  const input = context as Partial<LiveInput> | undefined;
+  if (!input?.live || !input.viewer) {
+    throw graphqlErrorOf(new AppError(400, "OPERATION_NOT_SUPPORTED", "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql"));
+  }
+  return { viewer: input.viewer, live: input.live };
 }

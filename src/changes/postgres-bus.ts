@@ -2,10 +2,8 @@ import { randomUUID } from "node:crypto";
 import { Client, type Notification } from "pg";
 import type { DataSource, EntityManager } from "typeorm";
 import { withDeadline } from "../deadline";
-import type { IssueState } from "./change";
 import type { Logger } from "../logger";
-import { Fanout, type BusListener, type ChangeBus } from "./bus";
-import type { Change } from "./change";
+import type { BusMessage, Change, ChangeBus, IssueState } from "./change";
 import { decodePayload, encodeChanges, encodeFlush, isRef, type ChangeRef } from "./wire-format";
 
 export interface PostgresChangeBusOptions {
@@ -36,7 +34,7 @@ const MAX_RECONNECT_DELAY_MS = 5_000;
  */
 export class PostgresChangeBus implements ChangeBus {
   private readonly channel: string;
-  private readonly fanout: Fanout;
+  private deliver: (message: BusMessage) => void = () => {};
   private client: Client | undefined;
   private stopped = false;
   private reconnectDelay = 100;
@@ -50,7 +48,6 @@ export class PostgresChangeBus implements ChangeBus {
 
   constructor(private readonly options: PostgresChangeBusOptions) {
     this.channel = options.channel ?? "fleetgraph_changes";
-    this.fanout = new Fanout((error) => options.logger.error({ err: error }, "subscription listener failed"));
   }
 
   async publish(manager: EntityManager, changes: readonly Change[]): Promise<void> {
@@ -63,11 +60,8 @@ export class PostgresChangeBus implements ChangeBus {
     ]);
   }
 
-  subscribe(listener: BusListener): () => void {
-    return this.fanout.add(listener);
-  }
-
-  async start(): Promise<void> {
+  async start(deliver: (message: BusMessage) => void): Promise<void> {
+    this.deliver = deliver;
     await this.connect();
     this.healthTimer = setInterval(() => void this.checkHealth(), this.options.healthCheckMs ?? 15_000);
     this.healthTimer.unref();
@@ -76,22 +70,14 @@ export class PostgresChangeBus implements ChangeBus {
   async flush(): Promise<void> {
     if (!this.client) return;
     const nonce = randomUUID();
-    let timer: NodeJS.Timeout | undefined;
-    const arrived = new Promise<void>((resolve) => {
-      this.flushes.set(nonce, resolve);
-      timer = setTimeout(() => {
-        this.options.logger.warn("change bus flush timed out");
-        resolve();
-      }, FLUSH_TIMEOUT_MS);
-    });
+    const arrived = new Promise<void>((resolve) => this.flushes.set(nonce, resolve));
     try {
       await this.options.dataSource.query("SELECT pg_notify($1, $2)", [this.channel, encodeFlush(nonce)]);
-      await arrived;
+      await withDeadline(arrived, FLUSH_TIMEOUT_MS, () => new Error("change bus flush timed out"));
     } catch (error) {
       // No database, nothing can commit: there is nothing in flight to wait for.
       this.options.logger.warn({ err: error }, "change bus flush failed");
     } finally {
-      clearTimeout(timer);
       this.flushes.delete(nonce);
     }
   }
@@ -144,7 +130,7 @@ export class PostgresChangeBus implements ChangeBus {
         if (this.stopped) return;
         this.reconnectDelay = 100;
         this.options.logger.info("change bus reconnected");
-        this.fanout.emit({ kind: "gap", since: new Date(lastAlive - GAP_MARGIN_MS) });
+        this.deliver({ kind: "gap", since: new Date(lastAlive - GAP_MARGIN_MS) });
       } catch (error) {
         this.options.logger.warn({ err: error }, "change bus reconnect failed");
         this.reconnectDelay = Math.min(this.reconnectDelay * 2, MAX_RECONNECT_DELAY_MS);
@@ -176,7 +162,7 @@ export class PostgresChangeBus implements ChangeBus {
       return;
     }
     const items = decoded.items.some(isRef) ? await this.resolveRefs(decoded.items) : (decoded.items as Change[]);
-    for (const change of items) this.fanout.emit(change);
+    for (const change of items) this.deliver(change);
   }
 
   private async resolveRefs(items: ReadonlyArray<Change | ChangeRef>): Promise<Change[]> {

@@ -3,8 +3,8 @@ import "reflect-metadata";
 import { Args, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { canSee, scopeOf } from "../auth/viewer";
 import type { IssueChanged } from "../changes/change";
-import { liveInputOf } from "../changes/live";
-import type { StreamSource } from "../changes/resumable";
+import { liveInputOf } from "../changes/hub";
+import type { SubscriptionSource } from "../changes/resumable";
 import { issuesByChangeIds, replayIssues } from "./issue-changes";
 import { VehicleIssueUpdatedArgs } from "./vehicle-issue-updated.args";
 import { VehicleIssue } from "./vehicle-issue.entity";
@@ -18,7 +18,7 @@ export class IssueSubscriptionResolver {
       const { hub } = live;
       const filter = { vehicleId: args.vehicleId ?? undefined, state: args.state ?? undefined, userId: scopeOf(viewer) };
       const payloads = hub.payloads(issuesByChangeIds);
-      const source: StreamSource<IssueChanged, VehicleIssue> = {
+      const source: SubscriptionSource<IssueChanged, VehicleIssue> = {
         accept: (message) =>
           message.kind === "issue" &&
           canSee(viewer, message.userId) &&

@@ -3,8 +3,8 @@ import "reflect-metadata";
 import { Args, Resolver, Root, Subscription, type SubscribeResolverData } from "type-graphql";
 import { canSee, scopeOf } from "../auth/viewer";
 import type { SignalChanged } from "../changes/change";
-import { liveInputOf } from "../changes/live";
-import type { StreamSource } from "../changes/resumable";
+import { liveInputOf } from "../changes/hub";
+import type { SubscriptionSource } from "../changes/resumable";
 import { replaySignals, signalsByReadingIds } from "./signal-changes";
 import { checkCodes } from "./signal-codes";
 import { SignalUpdatedArgs } from "./signal-updated.args";
@@ -21,7 +21,7 @@ export class SignalSubscriptionResolver {
       const filter = { vehicleId: args.vehicleId ?? undefined, codes: checkCodes(args.codes), userId: scopeOf(viewer) };
       const codes = filter.codes ? new Set(filter.codes) : undefined;
       const payloads = hub.payloads(signalsByReadingIds);
-      const source: StreamSource<SignalChanged, Signal> = {
+      const source: SubscriptionSource<SignalChanged, Signal> = {
         accept: (message) =>
           message.kind === "signal" &&
           canSee(viewer, message.userId) &&

@@ -18,15 +18,15 @@ import {
 } from "graphql";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
+import { LRUCache } from "lru-cache";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { TokenVerifier, Viewer } from "../auth/viewer";
+import { scopeOf, type TokenVerifier, type Viewer } from "../auth/viewer";
 import { AppError } from "../errors";
 import { createFormatError } from "../graphql/format-error";
 import { checkDocumentSource } from "../graphql/document-limits";
 import { checkOperationLimits } from "../graphql/query-limits";
 import type { Logger } from "../logger";
-import type { Hub } from "../changes/hub";
-import { liveInputOf, type LiveInput } from "../changes/live";
+import { liveInputOf, type Hub, type LiveInput } from "../changes/hub";
 import type { Metrics } from "../metrics/metrics";
 import { expiryCheckDelay } from "./token-expiry";
 
@@ -39,8 +39,9 @@ export interface SubscriptionServerOptions {
   readonly hub: Hub;
   readonly logger: Logger;
   /**
-   * Builds a GraphQL context from the connection's caller. Called once per subscription (for its
-   * `subscribe`) and again for every event, so per-operation caches (DataLoaders) never serve stale data.
+   * Builds a GraphQL context from the connection's caller: for each query and mutation, and for each
+   * change a subscription sends (shared by identical subscriptions), so per-operation caches
+   * (DataLoaders) never serve stale data.
    */
   readonly context: (input: LiveInput) => unknown;
   /** Ping interval; a client that misses a pong for as long is terminated. @default 12_000 */
@@ -58,13 +59,13 @@ export interface SubscriptionServerOptions {
   readonly connectionInitWaitMs?: number;
   /** Whether `__schema` and `__type` are answered: as over HTTP (off in production). @default true */
   readonly introspection?: boolean;
-  /** Counts the subscription events sent. */
+  /** Counts the changes sent to subscriptions. */
   readonly metrics?: Metrics;
 }
 
 export interface SubscriptionServer {
   /**
-   * Refuses new connections, sends the events already committed (up to `timeoutMs`), then closes
+   * Refuses new connections, sends the changes already committed (up to `timeoutMs`), then closes
    * every socket with 1001 Going Away; clients reconnect elsewhere and resume with `since`.
    */
   close(timeoutMs?: number): Promise<void>;
@@ -81,7 +82,7 @@ const POLICY_VIOLATION = 1008;
  * graphql-ws (protocol graphql-transport-ws) on the HTTP server's `/graphql`: the bearer token comes in
  * `connection_init` (`{"Authorization": "Bearer <JWT>"}`) and is checked once; the socket closes when it
  * expires. Keep-alive pings find dead peers; a client that does not read is dropped before its
- * queued events grow the server's memory.
+ * queued changes grow the server's memory.
  */
 export function startSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const { httpServer, tokens, hub, logger } = options;
@@ -92,8 +93,20 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   const rules = options.introspection === false ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
   const formatError = createFormatError(logger);
   // Messages from clients are small (subscribe, ping, complete); 64 KiB leaves room for long queries.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  const viewers = new WeakMap<WebSocket, Viewer>();
+  // No compression: a deflate context costs each socket hundreds of KiB, and changes are small.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+  /** Each authenticated socket's caller and connection, the context every subscription on it starts from. */
+  const inputs = new WeakMap<WebSocket, LiveInput>();
+  /**
+   * Parsed and validated documents by their text: clients send the same few documents (variables
+   * differ), and one parsed document (its tokens and locations) is several KiB per subscription.
+   * Bounded by text length too, so that many large documents cannot make it grow to hundreds of MiB.
+   */
+  const documents = new LRUCache<string, { document: DocumentNode } | { errors: readonly GraphQLError[] }>({
+    max: 1_000,
+    maxSize: 1_000_000,
+    sizeCalculation: (_parsed, query) => query.length,
+  });
   /** Ids of each socket's open subscriptions (queries are not counted: they end by themselves). */
   const subscriptionIds = new WeakMap<WebSocket, Set<string>>();
   let closing = false;
@@ -106,7 +119,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       socket.end(`HTTP/1.1 ${closing ? "503 Service Unavailable" : "404 Not Found"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws, request));
+    // Without the request: graphql-ws would keep it (headers and all) for the socket's lifetime, unused.
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws));
   }
   httpServer.on("upgrade", onUpgrade);
 
@@ -172,23 +186,40 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
 
   /** Errors as over HTTP (createFormatError): codes kept, database and internal details only in the log. */
   function format(error: GraphQLError): GraphQLFormattedError {
-    // graphql-ws wraps an error thrown by the event stream in a GraphQLError without a path.
+    // graphql-ws wraps an error thrown by a subscription's stream of changes in a GraphQLError without a path.
     const original = error.path === undefined && error.originalError ? error.originalError : error;
     return formatError(error.toJSON(), original);
   }
 
   function inputOf(socket: WebSocket): LiveInput {
-    const viewer = viewers.get(socket);
+    const input = inputs.get(socket);
     // onConnect stores it before graphql-ws accepts any subscribe message.
-    if (!viewer) throw new Error("subscription on an unauthenticated socket");
-    return { viewer, live: { hub, dropSlowClient: () => dropSlowClient(socket) } };
+    if (!input) throw new Error("subscription on an unauthenticated socket");
+    return input;
+  }
+
+  /** The document of `query`, parsed and validated once, or the errors to answer with. */
+  function documentOf(query: string): { document: DocumentNode } | { errors: readonly GraphQLError[] } {
+    let found = documents.get(query);
+    if (found) return found;
+    try {
+      const document = parse(query);
+      // The same rules as Apollo's over HTTP: introspection too is refused exactly when it is there.
+      const invalid = validate(options.schema, document, rules);
+      found = invalid.length > 0 ? { errors: invalid.map((error) => withCode(error, "GRAPHQL_VALIDATION_FAILED")) } : { document };
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      found = { errors: [withCode(error, "GRAPHQL_PARSE_FAILED")] };
+    }
+    documents.set(query, found);
+    return found;
   }
 
   const server = useServer(
     {
       schema: options.schema,
       connectionInitWaitTimeout: options.connectionInitWaitMs ?? 3_000,
-      // A subscription's own context only needs its caller (see subscribeWithFreshContexts); an idle
+      // A subscription's own context only needs its caller (see subscribeShared); an idle
       // subscription then holds no per-operation caches. Queries and mutations get a full one.
       context: (ctx, _id, _payload, args) => {
         const input = inputOf(ctx.extra.socket);
@@ -206,7 +237,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
           ctx.extra.socket.close(CloseCode.Unauthorized, "Unauthorized");
           return false;
         }
-        viewers.set(ctx.extra.socket, viewer);
+        const socket = ctx.extra.socket;
+        inputs.set(socket, { viewer, live: { hub, dropSlowClient: () => dropSlowClient(socket) } });
         closeOnExpiry(ctx.extra.socket, viewer);
         return true;
       },
@@ -215,16 +247,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         // Bounded before parsing, as over HTTP: the parser recurses, and a deep enough document overflows its stack.
         const unparsable = checkDocumentSource(payload.query);
         if (unparsable) return [unparsable];
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          if (error instanceof GraphQLError) return [withCode(error, "GRAPHQL_PARSE_FAILED")];
-          throw error;
-        }
-        // The same rules as Apollo's over HTTP: introspection too is refused exactly when it is there.
-        const invalid = validate(options.schema, document, rules);
-        if (invalid.length > 0) return invalid.map((error) => withCode(error, "GRAPHQL_VALIDATION_FAILED"));
+        const parsed = documentOf(payload.query);
+        if ("errors" in parsed) return [...parsed.errors];
+        const { document } = parsed;
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError("Unable to identify operation", { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })];
         const tooLarge = checkOperationLimits(options.schema, document, operation, payload.variables ?? undefined);
@@ -244,8 +269,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       onComplete: (ctx, id) => {
         if (subscriptionIds.get(ctx.extra.socket)?.delete(id)) openSubscriptions--;
       },
-      // The operation's context carries its LiveInput (contexts keep their input's fields).
-      subscribe: (args) => subscribeWithFreshContexts(args, () => lazily(() => options.context(liveInputOf(args.contextValue)))),
+      // The operation's context is its socket's LiveInput.
+      subscribe: (args) => subscribeShared(args, liveInputOf(args.contextValue), options.context),
     },
     wss,
     options.keepAliveMs ?? 12_000,
@@ -280,42 +305,49 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
 }
 
 /**
- * A context built on first use: most events select plain fields of the payload and never touch the
- * context, and building one (services, a dozen DataLoaders) for each event of each of thousands of
- * subscribers costs measurable latency and garbage.
+ * Results by payload, then by what else they depend on (document, operation, variables, viewer scope):
+ * subscribers of the same change with the same subscription share one execution (and its context)
+ * instead of each running GraphQL. Payloads are objects the hub shares while it keeps them; entries go
+ * with them.
  */
-function lazily(build: () => unknown): object {
-  let built: object | undefined;
-  const target = () => (built ??= build() as object);
-  return new Proxy(
-    {},
-    {
-      get: (_, key) => Reflect.get(target(), key),
-      has: (_, key) => Reflect.has(target(), key),
-      ownKeys: () => Reflect.ownKeys(target()),
-      getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(target(), key),
-    },
-  );
-}
+const shared = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+/** A number per document (documents are shared through the cache), for the keys above. */
+const documentIds = new WeakMap<DocumentNode, number>();
+let lastDocumentId = 0;
 
 /**
- * graphql-js executes every event of a subscription with the one context made when it started;
- * here each event gets a new one, as an HTTP request would.
+ * graphql-js executes every change of a subscription with the one context made when it started;
+ * here each change gets a new one, as an HTTP request would, made once for all the subscribers that
+ * would get the same result.
  */
-async function subscribeWithFreshContexts(
+async function subscribeShared(
   args: ExecutionArgs,
-  contextForEvent: () => unknown,
+  input: LiveInput,
+  contextOf: (input: LiveInput) => unknown,
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
-  const events = await createSourceEventStream(args);
-  if (!(Symbol.asyncIterator in events)) return events;
-  const iterator = events[Symbol.asyncIterator]();
+  const changes = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in changes)) return changes;
+  const iterator = changes[Symbol.asyncIterator]();
+  let documentId = documentIds.get(args.document);
+  if (documentId === undefined) documentIds.set(args.document, (documentId = ++lastDocumentId));
+  // Results differ only by what the viewer may see: its kind and scope, never its token.
+  const key = [documentId, args.operationName ?? "", input.viewer.kind, scopeOf(input.viewer) ?? "", JSON.stringify(args.variableValues ?? {})].join("\n");
+  const executeOnce = (payload: object): Promise<ExecutionResult> => {
+    let results = shared.get(payload);
+    if (!results) shared.set(payload, (results = new Map()));
+    let result = results.get(key);
+    if (!result) {
+      result = Promise.resolve(execute({ ...args, rootValue: payload, contextValue: contextOf(input) }));
+      results.set(key, result);
+    }
+    return result;
+  };
   const mapped: AsyncIterableIterator<ExecutionResult> = {
     [Symbol.asyncIterator]: () => mapped,
     async next() {
-      const event = await iterator.next();
-      if (event.done) return { value: undefined, done: true };
-      const result = await execute({ ...args, rootValue: event.value, contextValue: contextForEvent() });
-      return { value: result, done: false };
+      const change = await iterator.next();
+      if (change.done) return { value: undefined, done: true };
+      return { value: await executeOnce(change.value as object), done: false };
     },
     async return() {
       await iterator.return?.();

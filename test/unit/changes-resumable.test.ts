@@ -1,19 +1,22 @@
-import { Fanout, type BusMessage } from "../../src/changes/bus";
-import type { SignalChanged } from "../../src/changes/change";
-import { ResumableStream, ReplayTooLong, SlowConsumer, type StreamSource } from "../../src/changes/resumable";
+import type { BusMessage, SignalChanged } from "../../src/changes/change";
+import { ResumableSubscription, ReplayTooLong, SlowConsumer, type SubscriptionSource } from "../../src/changes/resumable";
 
 const change = (readingId: string): SignalChanged => ({ kind: "signal", vehicleId: "v", userId: null, code: "c", readingId });
 
-/** A stream over an in-memory bus whose replay returns `replayed` once `replayGate` opens. */
+/** A subscription fed by an in-memory bus (as the hub feeds it) whose replay returns `replayed` once `replayGate` opens. */
 function setup(options: { since?: Date; replayed?: string[]; maxQueue?: number; maxReplay?: number; replayPage?: number } = {}) {
-  const bus = new Fanout((error) => {
-    throw error;
-  });
+  const live = new Set<ResumableSubscription<SignalChanged, string>>();
+  const bus = {
+    emit: (message: BusMessage) => live.forEach((subscription) => subscription.receive(message)),
+    get size() {
+      return live.size;
+    },
+  };
   let openGate!: () => void;
   const replayGate = new Promise<void>((resolve) => (openGate = resolve));
   const replays: Date[] = [];
   const pages: Array<{ after: string | undefined; limit: number }> = [];
-  const source: StreamSource<SignalChanged, string> = {
+  const source: SubscriptionSource<SignalChanged, string> = {
     accept: (message: BusMessage) => (message.kind === "signal" ? message : undefined),
     keyOf: (change) => change.readingId,
     load: async (change) => `live ${change.readingId}`,
@@ -27,19 +30,17 @@ function setup(options: { since?: Date; replayed?: string[]; maxQueue?: number; 
     },
   };
   const overflows: number[] = [];
-  const stream = new ResumableStream(source, {
-    subscribe: (listener) => bus.add(listener),
+  const limits = { maxQueue: options.maxQueue ?? 100, maxReplay: options.maxReplay ?? 100, replayPage: options.replayPage };
+  const stream: ResumableSubscription<SignalChanged, string> = new ResumableSubscription(source, limits, {
     since: options.since,
-    maxQueue: options.maxQueue ?? 100,
-    maxReplay: options.maxReplay ?? 100,
-    replayPage: options.replayPage,
     onOverflow: () => overflows.push(1),
-    onClose: () => {},
+    onClose: () => live.delete(stream),
   });
+  live.add(stream);
   return { bus, stream, openGate, replays, pages, overflows };
 }
 
-describe("ResumableStream", () => {
+describe("ResumableSubscription", () => {
   it("replays first, then the changes that arrived meanwhile, skipping those the replay already had", async () => {
     const { bus, stream, openGate } = setup({ since: new Date(0), replayed: ["1", "2", "3"] });
     const first = stream.next();

@@ -1,5 +1,5 @@
 import { loadConfig } from "../../src/config";
-import { Semaphore } from "../../src/changes/semaphore";
+import { Semaphore } from "../../src/changes/hub";
 import { expiryCheckDelay } from "../../src/subscriptions/token-expiry";
 
 const DAY = 86_400_000;
