@@ -13,7 +13,7 @@ import type { Config } from "./config";
 import { createDataSource } from "./db/data-source";
 import { ENTITIES } from "./entities";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres";
-import { isDatabaseUnavailable } from "./db/pg-errors";
+import { isDatabaseUnavailable, isLockNotAvailable } from "./db/pg-errors";
 import { ServiceUnavailable } from "./errors";
 import { createContext, type Context } from "./graphql/context";
 import { graphqlErrorOf } from "./graphql/errors";
@@ -29,6 +29,7 @@ import { securityHeaders } from "./http/security-headers";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
 import { Spool } from "./webhooks/spool";
 import { SpoolDrainer } from "./webhooks/spool-drainer";
+import { ensureMonths } from "./signals/reading-partitions";
 import { RetentionJob } from "./webhooks/retention";
 import { SilentVehicleCheck } from "./webhooks/silent-vehicles";
 import type { ChangeBus } from "./changes/bus";
@@ -145,11 +146,27 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         const ran = await ds.runMigrations({ transaction: "each" });
         if (ran.length > 0) logger.info({ migrations: ran.map((m) => m.name) }, "migrations applied");
       }
+      await ensureHistoryPartitions(ds);
     } catch (error) {
       await ds.destroy().catch(() => undefined);
       throw error;
     }
     return ds;
+  }
+
+  /**
+   * This month's and the coming months' history partitions, before any delivery is applied (the
+   * retention job keeps them coming). A partition lock not granted in time (another instance's busy
+   * ingestion) is not fatal: the months ahead already exist, and the job tries again.
+   */
+  async function ensureHistoryPartitions(ds: DataSource): Promise<void> {
+    try {
+      const created = await ensureMonths(ds);
+      if (created.length > 0) logger.info({ partitions: created }, "history: partitions created for the coming months");
+    } catch (error) {
+      if (!isLockNotAvailable(error)) throw error;
+      logger.warn({ err: error }, "history: partitions not created now (lock busy); the retention job tries again");
+    }
   }
 
   /** The database and what needs it; `dataSource` is set only once all of it works. */

@@ -1,10 +1,14 @@
 import { Field, Float, ID, ObjectType } from "type-graphql";
-import { Column, Entity, Index, ManyToOne, PrimaryGeneratedColumn } from "typeorm";
+import { Column, Entity, Index, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn } from "typeorm";
 import { JSONScalar } from "../graphql/scalars";
 import { Vehicle } from "../vehicles/vehicle.entity";
 import { TypedValueColumns } from "./typed-value.columns";
 
-/** Every good signal value ever received, in or out of order (append-only history). */
+/**
+ * Every good signal value ever received, in or out of order (append-only history). Partitioned by
+ * month of receipt (src/signals/reading-partitions.ts): the key holds `receivedAt` as every
+ * partitioned table's must; `id` alone is still unique (one sequence).
+ */
 @ObjectType({ description: "One good value of a signal, as received (history)", simpleResolvers: true })
 @Entity("signal_readings")
 @Index("signal_readings_vehicle_code_observed_idx", ["vehicleId", "code", "observedAt"])
@@ -52,7 +56,7 @@ export class SignalReading extends TypedValueColumns {
   oemUpdatedAt: Date | null;
 
   @Field(() => Date, { description: "When fleetgraph received the value" })
-  @Column("timestamptz")
+  @PrimaryColumn("timestamptz")
   receivedAt: Date;
 
   @Field(() => Date, { description: "oemUpdatedAt, else retrievedAt, else receivedAt: the history's order" })
