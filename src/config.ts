@@ -96,6 +96,17 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return value;
   };
+  /** A number of seconds that may have a fraction (sub-second checks, in tests and demos). */
+  const seconds = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+      problems.push(`${name} must be a number of seconds from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
   const boolean = (name: string, fallback: boolean): boolean => {
     const raw = text(name)?.toLowerCase();
     if (raw === undefined) return fallback;
@@ -169,8 +180,8 @@ export function loadConfig(env: Env = process.env): Config {
     // A purged event is no longer recognised: a Smartcar retry of it would be applied again.
     rawEventRetentionDays: text("RAW_EVENT_RETENTION_DAYS") === undefined ? undefined : integer("RAW_EVENT_RETENTION_DAYS", 0, 7, 36_500),
     silentVehicleFactor: integer("SILENT_VEHICLE_FACTOR", 3, 0, 1000),
-    silentVehicleMinIntervalS: integer("SILENT_VEHICLE_MIN_INTERVAL_S", 900, 1, 30 * 24 * 3600),
-    silentVehicleCheckIntervalS: integer("SILENT_VEHICLE_CHECK_INTERVAL_S", 60, 1, 24 * 3600),
+    silentVehicleMinIntervalS: seconds("SILENT_VEHICLE_MIN_INTERVAL_S", 900, 0.1, 30 * 24 * 3600),
+    silentVehicleCheckIntervalS: seconds("SILENT_VEHICLE_CHECK_INTERVAL_S", 60, 0.1, 24 * 3600),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     // Node refuses a headers timeout longer than the whole request's.
