@@ -13,6 +13,7 @@ import type { Config } from "./config";
 import { createDataSource } from "./db/data-source";
 import { ENTITIES } from "./entities";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres";
+import { afterCommit } from "./db/after-commit";
 import { isDatabaseUnavailable, isLockNotAvailable } from "./db/pg-errors";
 import { ServiceUnavailable } from "./errors";
 import { createContext, type Context } from "./graphql/context";
@@ -202,7 +203,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       publish: async (manager, events) => {
         if (!bus) throw new ServiceUnavailable();
         await bus.publish(manager, events);
-        for (const event of events) metrics.changePublished(event.kind);
+        // Counted once committed: a batch rolled back (and retried) published nothing.
+        afterCommit(manager, () => {
+          for (const event of events) metrics.changePublished(event.kind);
+        });
       },
     };
     const ingestion = new IngestionService(() => dataSource, {

@@ -14,7 +14,7 @@ export async function createChangeBus(dataSource: DataSource, logger: Logger): P
   const { url } = dataSource.options as { url?: string };
   if (/PGlite/i.test(version) || url === undefined) {
     logger.info("subscriptions: in-process change bus (embedded PostgreSQL is a single process)");
-    return new LocalChangeBus(dataSource, logger);
+    return new LocalChangeBus(logger);
   }
   logger.info("subscriptions: PostgreSQL LISTEN/NOTIFY change bus");
   return new PostgresChangeBus({ url, dataSource, logger });
