@@ -212,6 +212,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     const ingestion = new IngestionService(() => dataSource, {
       applyTestDeliveries: config.applyTestDeliveries,
       publisher,
+      silentVehicleCheck: config.silentVehicleFactor > 0,
       applyTimeoutMs: config.webhookApplyTimeoutMs,
       spool,
       logger,

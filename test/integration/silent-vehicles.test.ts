@@ -1,4 +1,8 @@
 import { randomUUID } from "node:crypto";
+import type { EntityManager } from "typeorm";
+import { applyDeliveries } from "../../src/webhooks/apply-deliveries";
+import { normalizeDelivery } from "../../src/webhooks/normalize";
+import type { DataDelivery } from "../../src/webhooks/normalized-delivery";
 import { gqlData } from "../helpers/graphql";
 import { postDelivery, vehicleState } from "../helpers/smartcar";
 import { startTestApp, type TestApp } from "../helpers/test-app";
@@ -88,5 +92,38 @@ describeOnPostgres("silent vehicles with two instances on one database", "PGlite
       [vehicleIds],
     );
     expect(counts).toEqual([{ issues: 40, openOnce: 40, changes: 40 }]);
+  });
+});
+
+describe("silent vehicles off (SILENT_VEHICLE_FACTOR=0)", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ SILENT_VEHICLE_FACTOR: "0" });
+  });
+
+  /** The statements applying one delivery runs, with the check on or off. */
+  async function statementsApplying(silentVehicleCheck: boolean): Promise<string[]> {
+    const payload = vehicleState({ vehicleId: randomUUID(), signals: [{ code: "closure-islocked", body: { value: true } }] });
+    const statements: string[] = [];
+    await t.app.dataSource.transaction(async (manager) => {
+      const recording = new Proxy(manager, {
+        get: (target, key, receiver) =>
+          key === "query"
+            ? (sql: string, parameters?: unknown[]) => {
+                statements.push(sql);
+                return target.query(sql, parameters);
+              }
+            : Reflect.get(target, key, receiver),
+      }) as EntityManager;
+      const delivery = { delivery: normalizeDelivery(payload) as DataDelivery, rawBody: Buffer.from(JSON.stringify(payload)), receivedAt: new Date() };
+      await applyDeliveries(recording, [delivery], { applyTestDeliveries: false, publisher: { publish: async () => undefined }, silentVehicleCheck });
+    });
+    return statements;
+  }
+
+  it("costs ingestion nothing: no look for NO_DATA issues to resolve", async () => {
+    const readsIssues = (statements: string[]) => statements.some((sql) => /vehicle_issues/.test(sql));
+    expect(readsIssues(await statementsApplying(true))).toBe(true);
+    expect(readsIssues(await statementsApplying(false))).toBe(false);
   });
 });
