@@ -31,7 +31,7 @@ import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
 import { Spool } from "./webhooks/spool";
 import { SpoolDrainer } from "./webhooks/spool-drainer";
 import { ensureMonths } from "./signals/reading-partitions";
-import { RetentionJob } from "./webhooks/retention";
+import { logEnsured, RetentionJob } from "./webhooks/retention";
 import { SilentVehicleCheck } from "./webhooks/silent-vehicles";
 import type { ChangeBus } from "./changes/bus";
 import type { ChangePublisher } from "./changes/change";
@@ -162,8 +162,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
    */
   async function ensureHistoryPartitions(ds: DataSource): Promise<void> {
     try {
-      const created = await ensureMonths(ds);
-      if (created.length > 0) logger.info({ partitions: created }, "history: partitions created for the coming months");
+      logEnsured(logger, await ensureMonths(ds));
     } catch (error) {
       if (!isLockNotAvailable(error)) throw error;
       logger.warn({ err: error }, "history: partitions not created now (lock busy); the retention job tries again");

@@ -60,31 +60,46 @@ export async function listMonths(manager: DataSource | EntityManager): Promise<M
     .sort((a, b) => a.from.getTime() - b.from.getTime());
 }
 
+/** What ensureMonths did: months created, and months left to the DEFAULT partition (see there). */
+export interface EnsuredMonths {
+  readonly created: string[];
+  readonly skipped: string[];
+}
+
 /**
  * Creates the month partitions from `now`'s month through MONTHS_AHEAD more that do not exist yet.
  * Safe with several instances (an advisory lock; the later one finds them made). Creating a month
- * scans the DEFAULT partition for rows of that month: there are none, since only past months'
- * readings go there. Returns the names created.
+ * scans the DEFAULT partition for rows of that month; normally there are none (live readings arrive
+ * in months made ahead). If some are there (the service made no month for over two months), that month
+ * is skipped rather than failing: its readings stay in the DEFAULT partition, purged row by row.
  */
-export async function ensureMonths(dataSource: DataSource, now: Date = new Date(), monthsAhead = MONTHS_AHEAD): Promise<string[]> {
+export async function ensureMonths(dataSource: DataSource, now: Date = new Date(), monthsAhead = MONTHS_AHEAD): Promise<EnsuredMonths> {
   const wanted = Array.from({ length: monthsAhead + 1 }, (_, n) =>
     monthPartition(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + n, 1))),
   );
   const existing = new Set((await listMonths(dataSource)).map((month) => month.name));
-  if (wanted.every((month) => existing.has(month.name))) return []; // the usual case: no lock taken
+  if (wanted.every((month) => existing.has(month.name))) return { created: [], skipped: [] }; // the usual case: no lock taken
   return dataSource.transaction(async (manager) => {
     await manager.query(PARTITIONS_LOCK);
     const present = new Set((await listMonths(manager)).map((month) => month.name));
     await manager.query(LOCK_TIMEOUT);
-    const created: string[] = [];
+    const result: EnsuredMonths = { created: [], skipped: [] };
     for (const month of wanted) {
       if (present.has(month.name)) continue;
+      const [{ taken }]: Array<{ taken: boolean }> = await manager.query(
+        `SELECT EXISTS (SELECT 1 FROM ${KEPT_PARTITION} WHERE received_at >= $1 AND received_at < $2) AS taken`,
+        [month.from, month.to],
+      );
+      if (taken) {
+        result.skipped.push(month.name);
+        continue;
+      }
       await manager.query(
         `CREATE TABLE "${month.name}" PARTITION OF signal_readings FOR VALUES FROM ('${month.from.toISOString()}') TO ('${month.to.toISOString()}')`,
       );
-      created.push(month.name);
+      result.created.push(month.name);
     }
-    return created;
+    return result;
   });
 }
 

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from "typeorm";
 import { isLockNotAvailable } from "../db/pg-errors";
 import type { Logger } from "../logger";
-import { dropOldestExpiredMonth, ensureMonths, KEPT_PARTITION, REFERENCED } from "../signals/reading-partitions";
+import { dropOldestExpiredMonth, ensureMonths, KEPT_PARTITION, REFERENCED, type EnsuredMonths } from "../signals/reading-partitions";
 
 /** How long each kind of row is kept, in days; undefined keeps it forever (HISTORY_RETENTION_DAYS, RAW_EVENT_RETENTION_DAYS). */
 export interface RetentionLimits {
@@ -114,6 +114,14 @@ async function lockedStep(
   }
 }
 
+/** Says what ensureMonths did, when it did anything. */
+export function logEnsured(logger: Logger, { created, skipped }: EnsuredMonths): void {
+  if (created.length > 0) logger.info({ partitions: created }, "history: partitions created for the coming months");
+  if (skipped.length > 0) {
+    logger.warn({ partitions: skipped }, "history: months not created, their readings are already in the DEFAULT partition (purged row by row)");
+  }
+}
+
 export interface RetentionJobOptions {
   readonly dataSource: () => DataSource | undefined;
   readonly limits: RetentionLimits;
@@ -162,8 +170,7 @@ export class RetentionJob {
     if (!dataSource) return; // the database is down: the next run tries again
     const { logger } = this.options;
     try {
-      const created = await ensureMonths(dataSource);
-      if (created.length > 0) logger.info({ partitions: created }, "history: partitions created for the coming months");
+      logEnsured(logger, await ensureMonths(dataSource));
     } catch (error) {
       logger.warn({ err: error }, "history: creating the coming months' partitions failed; the next run tries again");
     }

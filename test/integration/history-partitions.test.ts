@@ -58,7 +58,7 @@ describe("history partitions", () => {
   });
 
   it("drops a month wholly past the limit, moving the readings latest values still record into the DEFAULT partition", async () => {
-    expect(await ensureMonths(t.app.dataSource, new Date("2020-01-15T00:00:00Z"), 0)).toEqual(["signal_readings_p202001"]);
+    expect(await ensureMonths(t.app.dataSource, new Date("2020-01-15T00:00:00Z"), 0)).toEqual({ created: ["signal_readings_p202001"], skipped: [] });
     const moving = `partitions-moving-${randomUUID()}`;
     const superseded = await deliver(moving, 100, Date.parse("2020-01-02T00:00:00Z"));
     const latest = await deliver(moving, 200, Date.parse("2020-01-03T00:00:00Z"));
@@ -87,6 +87,10 @@ describe("history partitions", () => {
     ]);
     expect(await purgeExpired(t.app.dataSource, { historyDays: 30, rawEventDays: undefined }, { pauseMs: 0 })).toMatchObject({ signalReadings: 1 });
     expect((await readings(moving)).map((row) => row.partition)).toEqual(["signal_readings_kept"]);
+
+    // A month whose readings already sit in the DEFAULT partition is left there, not created.
+    expect(await ensureMonths(t.app.dataSource, new Date("2020-01-15T00:00:00Z"), 0)).toEqual({ created: [], skipped: ["signal_readings_p202001"] });
+    expect((await readings(silent)).map((row) => row.partition)).toEqual(["signal_readings_kept"]);
   });
 
   // Two sessions at once: the embedded database has one.
@@ -95,7 +99,7 @@ describe("history partitions", () => {
     const other = await startTestApp();
     const future = new Date("2090-06-15T00:00:00Z");
     const created = await Promise.all([ensureMonths(t.app.dataSource, future), ensureMonths(other.app.dataSource, future)]);
-    expect(created.flat().sort()).toEqual(["signal_readings_p209006", "signal_readings_p209007", "signal_readings_p209008"]);
+    expect(created.flatMap((result) => result.created).sort()).toEqual(["signal_readings_p209006", "signal_readings_p209007", "signal_readings_p209008"]);
     const vehicleId = `partitions-future-${randomUUID()}`;
     const eventId = await deliver(vehicleId, 1, Date.now());
     await t.app.dataSource.query(`UPDATE signal_readings SET received_at = '2090-07-02T00:00:00Z' WHERE event_id = $1`, [eventId]);
