@@ -1,7 +1,9 @@
 /**
  * Retention of the history: purging an expired month of readings by dropping its partition (what the
  * service does) against the batched row-by-row DELETE it replaced (baseline), in the same run on the
- * same rows: time taken and WAL written (what replicas and backups must carry, and vacuum cleans after).
+ * same rows: time taken, WAL written (what replicas and backups must carry, and vacuum cleans after),
+ * and the longest wait of an insert made meanwhile (a probe inserting one reading every 10 ms on its
+ * own connection, as ingestion would).
  * The month holds READINGS readings of READINGS/100 vehicles; each vehicle's newest one is its latest
  * value, so both ways keep it.
  *
@@ -11,6 +13,7 @@
  *
  * The scratch database is dropped afterwards, even on failure.
  */
+import { Client } from "pg";
 import type { DataSource } from "typeorm";
 import { createDataSource } from "../src/db/data-source";
 import { ensureMonths } from "../src/signals/reading-partitions";
@@ -51,7 +54,7 @@ exitOnError(async () => {
     await ds.query(`INSERT INTO readings_unpartitioned OVERRIDING SYSTEM VALUE SELECT * FROM signal_readings`);
     await ds.query(`VACUUM ANALYZE`);
 
-    const rowByRow = await measure(ds, async () => {
+    const rowByRow = await measure(ds, db.url, "readings_unpartitioned", async () => {
       let deleted = 0;
       for (;;) {
         const [, affected]: [unknown, number] = await ds.query(
@@ -66,7 +69,7 @@ exitOnError(async () => {
         if (affected < BATCH) return deleted;
       }
     });
-    const dropped = await measure(ds, async () => {
+    const dropped = await measure(ds, db.url, "signal_readings", async () => {
       const result = await purgeExpired(ds, { historyDays: 30, rawEventDays: undefined }, { pauseMs: 0, now: new Date("2020-03-15") });
       return result.signalReadings;
     });
@@ -76,13 +79,14 @@ exitOnError(async () => {
     const [{ kept }] = await ds.query(`SELECT count(*)::int AS kept FROM signal_readings_kept`);
     if (kept !== VEHICLES) throw new Error(`kept ${kept} latest readings, expected ${VEHICLES}`);
 
-    const note = (m: Measurement) => `${round(m.ms)} ms, ${round(m.walBytes / 2 ** 20)} MiB WAL`;
+    const note = (m: Measurement) =>
+      `${round(m.ms)} ms, ${round(m.walBytes / 2 ** 20)} MiB WAL; inserts meanwhile: ${m.inserts}, longest ${round(m.longestInsertMs)} ms`;
     report("retention", `${READINGS} readings in one expired month, ${VEHICLES} kept (latest values)`, [
       { measured: "history purge: row by row, batches of 5,000 (before)", perSecond: Math.round(rowByRow.rows / (rowByRow.ms / 1000)), notes: note(rowByRow) },
       {
         measured: "history purge: month partition dropped",
         perSecond: Math.round(dropped.rows / (dropped.ms / 1000)),
-        ratio: `${ratio(rowByRow.ms, dropped.ms)} faster, ${ratio(rowByRow.walBytes, Math.max(1, dropped.walBytes))} less WAL`,
+        ratio: `before/after: ${ratio(rowByRow.ms, dropped.ms)} time, ${ratio(rowByRow.walBytes, Math.max(1, dropped.walBytes))} WAL`,
         notes: note(dropped),
       },
     ]);
@@ -95,14 +99,46 @@ interface Measurement {
   readonly rows: number;
   readonly ms: number;
   readonly walBytes: number;
+  readonly inserts: number;
+  readonly longestInsertMs: number;
 }
 
-async function measure(ds: DataSource, purge: () => Promise<number>): Promise<Measurement> {
+async function measure(ds: DataSource, url: string, table: string, purge: () => Promise<number>): Promise<Measurement> {
   await ds.query(`CHECKPOINT`); // full-page images count against whoever writes first after one
   const [{ lsn: before }] = await ds.query(`SELECT pg_current_wal_insert_lsn() AS lsn`);
+  const probe = await insertProbe(url, table);
   const started = performance.now();
   const rows = await purge();
   const ms = performance.now() - started;
+  const { inserts, longestMs } = await probe.stop();
   const [{ bytes }] = await ds.query(`SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::float8 AS bytes`, [before]);
-  return { rows, ms, walBytes: bytes };
+  return { rows, ms, walBytes: bytes, inserts, longestInsertMs: longestMs };
+}
+
+/** Inserts a reading received now every 10 ms until stopped; the longest one's duration. */
+async function insertProbe(url: string, table: string): Promise<{ stop(): Promise<{ inserts: number; longestMs: number }> }> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  let stopped = false;
+  let inserts = 0;
+  let longestMs = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      const started = performance.now();
+      await client.query(
+        `INSERT INTO ${table} (vehicle_id, code, body, received_at, observed_at, event_id) VALUES ('v0', 'probe', '{}', now(), now(), 'probe')`,
+      );
+      longestMs = Math.max(longestMs, performance.now() - started);
+      inserts++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      await client.end();
+      return { inserts, longestMs };
+    },
+  };
 }

@@ -108,25 +108,28 @@ export const REFERENCED = (alias: string) =>
   `EXISTS (SELECT 1 FROM signals s WHERE s.vehicle_id = ${alias}.vehicle_id AND s.code = ${alias}.code AND s.event_id = ${alias}.event_id)`;
 
 /**
- * Drops the oldest month partition if it lies wholly before `before`, in one short transaction:
- * detach it, move its still-referenced readings into the DEFAULT partition (no month holds their
- * range any more, so inserting them through the parent lands them there, ids kept), drop it.
- * The ACCESS EXCLUSIVE lock lasts that long: the catalogue change plus copying the month's
- * referenced readings (latest values unchanged since then: few). Returns the readings dropped,
- * or undefined when no month is due.
+ * Drops the oldest month partition if it lies wholly before `before`: detach it, move its readings
+ * still recorded by a latest value into the DEFAULT partition (no month holds their range any more, so
+ * inserting them through the parent lands them there, ids kept), drop it. The month is read (count,
+ * referenced readings) before `signal_readings` is locked, under a SHARE lock on the month alone, which
+ * only an archive re-apply would wait for; the ACCESS EXCLUSIVE lock that detaching takes then lasts
+ * for the catalogue changes and copying the few referenced readings. Returns the readings dropped, or
+ * undefined when no month is due.
  */
 export async function dropOldestExpiredMonth(manager: EntityManager, before: Date): Promise<number | undefined> {
   await manager.query(PARTITIONS_LOCK);
   const [oldest] = await listMonths(manager);
   if (!oldest || oldest.to > before) return undefined;
-  // Counted before the lock: no new reading arrives in a past month but through reprocess.
-  const [{ count }]: Array<{ count: string }> = await manager.query(`SELECT count(*) AS count FROM "${oldest.name}"`);
   await manager.query(LOCK_TIMEOUT);
+  // No reading enters the month from here on, so what it holds, and which of it is referenced, stays put
+  // (a latest value only ever moves to a newer reading, received now, in another month).
+  await manager.query(`LOCK TABLE "${oldest.name}" IN SHARE MODE`);
+  const [{ count }]: Array<{ count: string }> = await manager.query(`SELECT count(*) AS count FROM "${oldest.name}"`);
+  await manager.query(`CREATE TEMPORARY TABLE month_kept ON COMMIT DROP AS SELECT r.* FROM "${oldest.name}" r WHERE ${REFERENCED("r")}`);
   await manager.query(`ALTER TABLE signal_readings DETACH PARTITION "${oldest.name}"`);
   const [{ kept }]: Array<{ kept: string }> = await manager.query(
-    `WITH moved AS (
-       INSERT INTO signal_readings OVERRIDING SYSTEM VALUE SELECT r.* FROM "${oldest.name}" r WHERE ${REFERENCED("r")} RETURNING 1
-     ) SELECT count(*) AS kept FROM moved`,
+    `WITH moved AS (INSERT INTO signal_readings OVERRIDING SYSTEM VALUE SELECT * FROM month_kept RETURNING 1)
+     SELECT count(*) AS kept FROM moved`,
   );
   await manager.query(`DROP TABLE "${oldest.name}"`);
   return Number(count) - Number(kept);
