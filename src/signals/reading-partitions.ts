@@ -12,8 +12,11 @@ import type { DataSource, EntityManager } from "typeorm";
  *   table and every query keeps finding them), and readings re-applied from the archive (reprocess)
  *   with a receipt older than the oldest month. It is small (at most a few readings per signal) and
  *   purged row by row. Its cost: DETACH … CONCURRENTLY is refused while a DEFAULT partition exists,
- *   and creating a month scans it; both are bounded (see dropExpiredMonths and ensureMonths).
+ *   and creating a month scans it; both are bounded (see dropOldestExpiredMonth and ensureMonths).
  *
+ * Months rather than weeks or days: queries by observation time (history pages, `asOf`, series, a
+ * user's own latest values) cannot prune by receipt and probe every partition's index, so few
+ * partitions keep them fast. The price: a reading may outlive HISTORY_RETENTION_DAYS by up to a month.
  * Months are named, and bounded, in UTC; the names are the catalogue of what exists.
  */
 export const KEPT_PARTITION = "signal_readings_kept";
