@@ -13,7 +13,8 @@ import type { Config } from "./config";
 import { createDataSource } from "./db/data-source";
 import { ENTITIES } from "./entities";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres";
-import { isDatabaseUnavailable } from "./db/pg-errors";
+import { afterCommit } from "./db/after-commit";
+import { isDatabaseUnavailable, isLockNotAvailable } from "./db/pg-errors";
 import { ServiceUnavailable } from "./errors";
 import { createContext, type Context } from "./graphql/context";
 import { graphqlErrorOf } from "./graphql/errors";
@@ -29,7 +30,8 @@ import { securityHeaders } from "./http/security-headers";
 import { createLogger, describeDatabaseUrl, type Logger } from "./logger";
 import { Spool } from "./webhooks/spool";
 import { SpoolDrainer } from "./webhooks/spool-drainer";
-import { RetentionJob } from "./webhooks/retention";
+import { ensureMonths } from "./signals/reading-partitions";
+import { logEnsured, RetentionJob } from "./webhooks/retention";
 import { SilentVehicleCheck } from "./webhooks/silent-vehicles";
 import { createChangeBus } from "./changes/bus";
 import type { ChangeBus, ChangePublisher } from "./changes/change";
@@ -144,11 +146,26 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         const ran = await ds.runMigrations({ transaction: "each" });
         if (ran.length > 0) logger.info({ migrations: ran.map((m) => m.name) }, "migrations applied");
       }
+      await ensureHistoryPartitions(ds);
     } catch (error) {
       await ds.destroy().catch(() => undefined);
       throw error;
     }
     return ds;
+  }
+
+  /**
+   * This month's and the coming months' history partitions, before any delivery is applied (the
+   * retention job keeps them coming). A partition lock not granted in time (another instance's busy
+   * ingestion) is not fatal: the months ahead already exist, and the job tries again.
+   */
+  async function ensureHistoryPartitions(ds: DataSource): Promise<void> {
+    try {
+      logEnsured(logger, await ensureMonths(ds));
+    } catch (error) {
+      if (!isLockNotAvailable(error)) throw error;
+      logger.warn({ err: error }, "history: partitions not created now (lock busy); the retention job tries again");
+    }
   }
 
   /** The database and what needs it; `dataSource` is set only once all of it works. */
@@ -184,12 +201,16 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       publish: async (manager, events) => {
         if (!bus) throw new ServiceUnavailable();
         await bus.publish(manager, events);
-        for (const event of events) metrics.changePublished(event.kind);
+        // Counted once committed: a batch rolled back (and retried) published nothing.
+        afterCommit(manager, () => {
+          for (const event of events) metrics.changePublished(event.kind);
+        });
       },
     };
     const ingestion = new IngestionService(() => dataSource, {
       applyTestDeliveries: config.applyTestDeliveries,
       publisher,
+      silentVehicleCheck: config.silentVehicleFactor > 0,
       applyTimeoutMs: config.webhookApplyTimeoutMs,
       spool,
       logger,

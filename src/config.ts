@@ -56,7 +56,7 @@ export interface Config {
   readonly fleetPage: boolean;
   /** Bearer token GET /metrics requires; undefined leaves it open. */
   readonly metricsToken: string | undefined;
-  /** Days signal_readings are kept (by received_at); undefined keeps them forever. */
+  /** Days signal_readings are kept at least (by received_at; whole month partitions go); undefined keeps them forever. */
   readonly historyRetentionDays: number | undefined;
   /** Days webhook_events and webhook_rejections are kept (at least 7: retries must stay duplicates); undefined: forever. */
   readonly rawEventRetentionDays: number | undefined;
@@ -92,6 +92,17 @@ export function loadConfig(env: Env = process.env): Config {
     const value = Number(raw);
     if (!/^\d+$/.test(raw) || value < min || value > max) {
       problems.push(`${name} must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+  /** A number of seconds that may have a fraction (sub-second checks, in tests and demos). */
+  const seconds = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+      problems.push(`${name} must be a number of seconds from ${min} to ${max}`);
       return fallback;
     }
     return value;
@@ -169,8 +180,8 @@ export function loadConfig(env: Env = process.env): Config {
     // A purged event is no longer recognised: a Smartcar retry of it would be applied again.
     rawEventRetentionDays: text("RAW_EVENT_RETENTION_DAYS") === undefined ? undefined : integer("RAW_EVENT_RETENTION_DAYS", 0, 7, 36_500),
     silentVehicleFactor: integer("SILENT_VEHICLE_FACTOR", 3, 0, 1000),
-    silentVehicleMinIntervalS: integer("SILENT_VEHICLE_MIN_INTERVAL_S", 900, 1, 30 * 24 * 3600),
-    silentVehicleCheckIntervalS: integer("SILENT_VEHICLE_CHECK_INTERVAL_S", 60, 1, 24 * 3600),
+    silentVehicleMinIntervalS: seconds("SILENT_VEHICLE_MIN_INTERVAL_S", 900, 0.1, 30 * 24 * 3600),
+    silentVehicleCheckIntervalS: seconds("SILENT_VEHICLE_CHECK_INTERVAL_S", 60, 0.1, 24 * 3600),
   };
   if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
     // Node refuses a headers timeout longer than the whole request's.

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { Client } from "pg";
 import { DataSource, type DataSourceOptions } from "typeorm";
+import { AfterCommitSubscriber } from "./after-commit";
 import { SnakeNamingStrategy } from "./naming-strategy";
 
 /** `migrations/` at the repository root, as .ts from source and .js from `dist/`. */
@@ -49,6 +50,8 @@ export function dataSourceOptions({ url, poolSize = 10, entities = [], connectTi
     migrations: [MIGRATIONS_GLOB],
     migrationsTableName: "migrations",
     namingStrategy: new SnakeNamingStrategy(),
+    // afterCommit(): work held until a transaction commits.
+    subscribers: [AfterCommitSubscriber],
     synchronize: false,
     // gen_random_uuid() is built into PostgreSQL 13+: no extension to install.
     uuidExtension: "pgcrypto",

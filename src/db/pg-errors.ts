@@ -40,3 +40,10 @@ export function isRetryableTransactionError(error: unknown): boolean {
     (error as { driverError?: { code?: unknown } } | undefined)?.driverError?.code;
   return code === "40001" || code === "40P01";
 }
+
+/** A lock not granted within our lock_timeout: the work may be tried again later. */
+export function isLockNotAvailable(error: unknown): boolean {
+  const code = (error as { code?: unknown; driverError?: { code?: unknown } } | undefined)?.code ??
+    (error as { driverError?: { code?: unknown } } | undefined)?.driverError?.code;
+  return code === "55P03";
+}

@@ -74,7 +74,7 @@ export class Metrics {
   });
   private readonly changesPublished = new Counter({
     name: "fleetgraph_changes_published_total",
-    help: "Changes this instance handed to the change bus, inside the applying transaction, by kind",
+    help: "Changes this instance published on the change bus, counted once their transaction committed, by kind",
     labelNames: ["kind"] as const,
     registers: [this.registry],
   });
@@ -150,6 +150,7 @@ export class Metrics {
     if (failed) this.operationErrors.inc({ operation });
   }
 
+  /** Call once the transaction that published it committed (afterCommit). */
   changePublished(kind: string, count = 1): void {
     this.changesPublished.inc({ kind }, count);
   }

@@ -1,9 +1,13 @@
 import { Field, Float, ID, ObjectType } from "type-graphql";
-import { Column, Entity, Index, ManyToOne, PrimaryGeneratedColumn } from "typeorm";
+import { Column, Entity, Index, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn } from "typeorm";
 import { Vehicle } from "../vehicles/vehicle.entity";
 import { SignalValueColumns } from "./signal-value.columns";
 
-/** Every good signal value ever received, in or out of order (append-only history). */
+/**
+ * Every good signal value ever received, in or out of order (append-only history). Partitioned by
+ * month of receipt (src/signals/reading-partitions.ts): the key holds `receivedAt` as every
+ * partitioned table's must; `id` alone is still unique (one sequence).
+ */
 @ObjectType({ description: "One good value of a signal, as received (history)", simpleResolvers: true })
 @Entity("signal_readings")
 @Index("signal_readings_vehicle_code_observed_idx", ["vehicleId", "code", "observedAt"])
@@ -33,6 +37,11 @@ export class SignalReading extends SignalValueColumns {
   @Field(() => Float, { nullable: true })
   @Column("double precision", { nullable: true })
   value: number | null;
+
+  @Field(() => Date, { description: "When fleetgraph received the value" })
+  // Part of the key: the table is partitioned by it (see the class comment).
+  @PrimaryColumn("timestamptz")
+  receivedAt: Date;
 
   @Field(() => Date, { description: "oemUpdatedAt, else retrievedAt, else receivedAt: the history's order" })
   @Column("timestamptz")

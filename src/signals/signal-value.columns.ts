@@ -27,10 +27,6 @@ export abstract class SignalValueColumns {
   @Column("timestamptz", { nullable: true })
   oemUpdatedAt: Date | null;
 
-  @Field(() => Date, { description: "When fleetgraph received the value" })
-  @Column("timestamptz")
-  receivedAt: Date;
-
   /** The delivery that brought this value; on `signals` it breaks ties between equal `observedAt`. */
   @Column("text")
   eventId: string;

@@ -36,6 +36,10 @@ export class Signal extends SignalValueColumns {
   value: number | null;
 
   /** Ordering key: oemUpdatedAt, else retrievedAt, else receivedAt (contract, "Newest wins"). */
+  @Field(() => Date, { description: "When fleetgraph received the value" })
+  @Column("timestamptz")
+  receivedAt: Date;
+
   @Field(() => Date, { description: "When the value was true: oemUpdatedAt, else retrievedAt, else receivedAt" })
   @Column("timestamptz")
   observedAt: Date;

@@ -17,6 +17,11 @@ export interface ApplyOptions {
    * without being recorded again, and keep the time they were first received.
    */
   readonly fromArchive?: boolean;
+  /**
+   * SILENT_VEHICLE_FACTOR > 0: a delivery resolves its vehicle's open NO_DATA issue. Off, ingestion does
+   * not look for one (a statement per batch saved). @default false
+   */
+  readonly silentVehicleCheck?: boolean;
 }
 
 /**
@@ -85,7 +90,9 @@ export async function applyDeliveries(
     }
   }
 
-  if (!options.fromArchive && lockedAt !== null) reports.push(...(await silentVehiclesBack(manager, owners, lockedAt)));
+  if (options.silentVehicleCheck && !options.fromArchive && lockedAt !== null) {
+    reports.push(...(await silentVehiclesBack(manager, owners, lockedAt)));
+  }
 
   const changes: Change[] = [
     ...(await applyReadings(manager, readings)),

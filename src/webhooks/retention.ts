@@ -1,5 +1,7 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, EntityManager } from "typeorm";
+import { isLockNotAvailable } from "../db/pg-errors";
 import type { Logger } from "../logger";
+import { dropOldestExpiredMonth, ensureMonths, KEPT_PARTITION, REFERENCED, type EnsuredMonths } from "../signals/reading-partitions";
 
 /** How long each kind of row is kept, in days; undefined keeps it forever (HISTORY_RETENTION_DAYS, RAW_EVENT_RETENTION_DAYS). */
 export interface RetentionLimits {
@@ -32,13 +34,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * One batch per table. A reading is kept while the latest value (`signals`) is the one it recorded
  * (same vehicle, code and event): the `since` replay of subscriptions and a user's latest values after
  * a change of owner read it from history.
+ *
+ * The history goes a month partition at a time (dropOldestExpiredMonth, once the whole month is past
+ * the limit); row by row only in the DEFAULT partition, which holds the readings a dropped month still
+ * needed and archive re-applies older than every month (src/signals/reading-partitions.ts).
  */
 const BATCHES = {
   signalReadings: `
-    DELETE FROM signal_readings WHERE id = ANY(ARRAY(
-      SELECT r.id FROM signal_readings r
-       WHERE r.received_at < $1
-         AND NOT EXISTS (SELECT 1 FROM signals s WHERE s.vehicle_id = r.vehicle_id AND s.code = r.code AND s.event_id = r.event_id)
+    DELETE FROM ${KEPT_PARTITION} WHERE id = ANY(ARRAY(
+      SELECT r.id FROM ${KEPT_PARTITION} r
+       WHERE r.received_at < $1 AND NOT ${REFERENCED("r")}
        LIMIT $2))`,
   webhookEvents: `DELETE FROM webhook_events WHERE id = ANY(ARRAY(SELECT id FROM webhook_events WHERE received_at < $1 LIMIT $2))`,
   webhookRejections: `DELETE FROM webhook_rejections WHERE id = ANY(ARRAY(SELECT id FROM webhook_rejections WHERE received_at < $1 LIMIT $2))`,
@@ -64,6 +69,15 @@ export async function purgeExpired(dataSource: DataSource, limits: RetentionLimi
   for (const [table, days] of plan) {
     if (days === undefined || options.stopping?.()) continue;
     const before = new Date(now.getTime() - days * DAY_MS);
+    if (table === "signalReadings") {
+      // Whole months first, one per transaction, oldest first.
+      for (;;) {
+        const dropped = await lockedStep(dataSource, (manager) => dropOldestExpiredMonth(manager, before));
+        if (dropped === "skipped") return { ...counts, skipped: true };
+        if (dropped === undefined || options.stopping?.()) break;
+        counts.signalReadings += dropped;
+      }
+    }
     for (;;) {
       const deleted = await dataSource.transaction(async (manager) => {
         const [{ locked }]: Array<{ locked: boolean }> = await manager.query(PURGE_LOCK);
@@ -80,6 +94,34 @@ export async function purgeExpired(dataSource: DataSource, limits: RetentionLimi
   return { ...counts, skipped: false };
 }
 
+/**
+ * One partition step under the purge lock; "skipped" when another instance holds it, undefined when
+ * there is nothing to drop or the partition lock was not granted in time (ingestion was busy: the
+ * next run tries again, and the rows stay meanwhile).
+ */
+async function lockedStep(
+  dataSource: DataSource,
+  step: (manager: EntityManager) => Promise<number | undefined>,
+): Promise<number | undefined | "skipped"> {
+  try {
+    return await dataSource.transaction(async (manager) => {
+      const [{ locked }]: Array<{ locked: boolean }> = await manager.query(PURGE_LOCK);
+      return locked ? step(manager) : "skipped";
+    });
+  } catch (error) {
+    if (isLockNotAvailable(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Says what ensureMonths did, when it did anything. */
+export function logEnsured(logger: Logger, { created, skipped }: EnsuredMonths): void {
+  if (created.length > 0) logger.info({ partitions: created }, "history: partitions created for the coming months");
+  if (skipped.length > 0) {
+    logger.warn({ partitions: skipped }, "history: months not created, their readings are already in the DEFAULT partition (purged row by row)");
+  }
+}
+
 export interface RetentionJobOptions {
   readonly dataSource: () => DataSource | undefined;
   readonly limits: RetentionLimits;
@@ -90,7 +132,10 @@ export interface RetentionJobOptions {
   readonly everyMs?: number;
 }
 
-/** Runs purgeExpired shortly after start, then every hour, in the background; logs what it deleted. */
+/**
+ * Runs shortly after start, then every hour, in the background: creates the coming months' history
+ * partitions (always, retention or not), then purgeExpired when a limit is set; logs what it did.
+ */
 export class RetentionJob {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -103,7 +148,7 @@ export class RetentionJob {
   }
 
   start(): void {
-    if (this.enabled) this.schedule(this.options.firstRunMs ?? 60_000);
+    this.schedule(this.options.firstRunMs ?? 60_000);
   }
 
   async stop(): Promise<void> {
@@ -124,6 +169,12 @@ export class RetentionJob {
     const dataSource = this.options.dataSource();
     if (!dataSource) return; // the database is down: the next run tries again
     const { logger } = this.options;
+    try {
+      logEnsured(logger, await ensureMonths(dataSource));
+    } catch (error) {
+      logger.warn({ err: error }, "history: creating the coming months' partitions failed; the next run tries again");
+    }
+    if (!this.enabled || this.stopped) return;
     try {
       const result = await purgeExpired(dataSource, this.options.limits, { stopping: () => this.stopped });
       if (result.skipped) logger.info(result, "retention: another instance is purging; this run stopped");

@@ -6,60 +6,69 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embed
 /**
  * Jest's node environment plus one thing: test files get their embedded databases (PGlite) from
  * here, the worker's own module scope, instead of from their own module registry. Jest gives every
- * test file a fresh registry, so PGlite imported there would compile and start its WebAssembly
- * PostgreSQL anew in each file (about 2 s). This also runs PGlite outside jest's VM context, which
- * cannot host its dynamic imports.
+ * test file a fresh registry, so PGlite imported there would compile its WebAssembly PostgreSQL anew
+ * in each file (about 1.5 s). This also runs PGlite outside jest's VM context, which cannot host its
+ * dynamic imports.
  */
 export default class TestEnvironment extends NodeEnvironment {
+  private readonly database = new LentDatabase();
+
   override async setup(): Promise<void> {
     await super.setup();
-    this.global.embeddedTestDatabase = embeddedTestDatabase;
+    this.global.embeddedTestDatabase = (dumpFile: string) => this.database.lend(dumpFile);
+  }
+
+  override async teardown(): Promise<void> {
+    await this.database.discard();
+    await super.teardown();
   }
 }
-
-/** One embedded database per worker, lent to one test file (or spec) at a time. */
-let worker: { db: EmbeddedPostgres; schema: string } | undefined;
-let lent = false;
 
 /**
- * A database in the state of the run's migrated dump (see test/global-setup.ts). The worker's
- * database is emptied between borrowers instead of started anew (loading a dump costs about half a
- * second of CPU): every table truncated, identities restarted, the shared session's state discarded.
- * When a test changed the schema (a trigger, a renamed table, migrations undone), the database is
- * thrown away and loaded from the dump again, so no test sees another's leftovers.
+ * One embedded database per test file, lent to the file or to each spec of a group in turn, in the
+ * state of the run's migrated dump (see test/global-setup.ts). Between borrowers it is emptied instead
+ * of started anew (loading a dump costs about half a second of CPU): every table truncated, identities
+ * restarted, the shared session's state discarded. When a test changed the schema (a trigger, a
+ * renamed table, migrations undone), it is thrown away and loaded from the dump again, so no test
+ * sees another's leftovers.
  */
-async function embeddedTestDatabase(dumpFile: string): Promise<{ url: string; drop(): Promise<void> }> {
-  if (lent) throw new Error("the worker's embedded test database is still in use");
-  lent = true;
-  try {
-    if (worker === undefined) {
-      const db = await startEmbeddedPostgres({ load: new Blob([fs.readFileSync(dumpFile)]) });
-      worker = { db, schema: await query(db.url, SCHEMA) };
-    }
-  } catch (error) {
-    lent = false;
-    throw error;
-  }
-  const { db } = worker;
-  return {
-    url: db.url,
-    async drop() {
-      try {
-        if ((await query(db.url, SCHEMA)) !== worker?.schema) await discard();
-        else for (const step of EMPTY) await query(db.url, step);
-      } catch {
-        await discard();
-      } finally {
-        lent = false;
-      }
-    },
-  };
-}
+class LentDatabase {
+  private started: { db: EmbeddedPostgres; schema: string } | undefined;
+  private lent = false;
 
-async function discard(): Promise<void> {
-  const db = worker?.db;
-  worker = undefined;
-  await db?.stop();
+  async lend(dumpFile: string): Promise<{ url: string; drop(): Promise<void> }> {
+    if (this.lent) throw new Error("the embedded test database is still in use");
+    this.lent = true;
+    try {
+      if (this.started === undefined) {
+        const db = await startEmbeddedPostgres({ load: new Blob([fs.readFileSync(dumpFile)]) });
+        this.started = { db, schema: await query(db.url, SCHEMA) };
+      }
+    } catch (error) {
+      this.lent = false;
+      throw error;
+    }
+    const { db, schema } = this.started;
+    return {
+      url: db.url,
+      drop: async () => {
+        try {
+          if ((await query(db.url, SCHEMA)) !== schema) await this.discard();
+          else for (const step of EMPTY) await query(db.url, step);
+        } catch {
+          await this.discard();
+        } finally {
+          this.lent = false;
+        }
+      },
+    };
+  }
+
+  async discard(): Promise<void> {
+    const db = this.started?.db;
+    this.started = undefined;
+    await db?.stop();
+  }
 }
 
 /** Everything a test could change about the schema: tables, columns, indexes, sequences, views, functions, triggers, migrations. */

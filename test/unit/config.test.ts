@@ -110,4 +110,14 @@ describe("loadConfig: GraphQL rate limits", () => {
     expect(() => loadConfig({ WEBHOOK_BATCH_SIZE: "lots" })).toThrow(/WEBHOOK_BATCH_SIZE must be an integer/);
     expect(() => loadConfig({ WEBHOOK_QUEUE_LIMIT: "-1" })).toThrow(/WEBHOOK_QUEUE_LIMIT must be an integer/);
   });
+
+  it("takes the silent-vehicle intervals in seconds, fractions allowed", () => {
+    expect(loadConfig({ SILENT_VEHICLE_MIN_INTERVAL_S: "0.25", SILENT_VEHICLE_CHECK_INTERVAL_S: "1.5" })).toMatchObject({
+      silentVehicleMinIntervalS: 0.25,
+      silentVehicleCheckIntervalS: 1.5,
+    });
+    expect(loadConfig({})).toMatchObject({ silentVehicleMinIntervalS: 900, silentVehicleCheckIntervalS: 60 });
+    expect(() => loadConfig({ SILENT_VEHICLE_CHECK_INTERVAL_S: "0.01" })).toThrow(/SILENT_VEHICLE_CHECK_INTERVAL_S must be a number of seconds from 0.1/);
+    expect(() => loadConfig({ SILENT_VEHICLE_MIN_INTERVAL_S: "1e3" })).toThrow(/SILENT_VEHICLE_MIN_INTERVAL_S must be a number of seconds/);
+  });
 });

@@ -165,6 +165,38 @@ describe("GET /metrics", () => {
     await waitFor(async () => sample(await scrape(t.url), "fleetgraph_subscriptions_open") === 0);
   });
 
+  it("counts published changes once their transaction commits: a batch retried after a failed commit counts once", async () => {
+    const app = await startTestApp(); // metrics of its own
+    const vehicleId = randomUUID();
+    // The vehicle's first commit fails with a serialization failure (a deferred trigger, checked at COMMIT,
+    // after the changes were published in the transaction); ingestion retries the batch, which commits.
+    const ds = app.app.dataSource;
+    await ds.query(`CREATE SEQUENCE fail_first_commit_seq`);
+    await ds.query(
+      `CREATE FUNCTION fail_first_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.vehicle_id = '${vehicleId}' AND nextval('fail_first_commit_seq') = 1 THEN
+           RAISE EXCEPTION 'first commit fails' USING ERRCODE = '40001';
+         END IF;
+         RETURN NULL;
+       END $$`,
+    );
+    await ds.query(
+      `CREATE CONSTRAINT TRIGGER fail_first_commit AFTER INSERT ON signals DEFERRABLE INITIALLY DEFERRED
+         FOR EACH ROW EXECUTE FUNCTION fail_first_commit()`,
+    );
+    try {
+      expect((await postDelivery(app.url, vehicleState({ vehicleId, signals: [soc(60)] }))).body).toMatchObject({ status: "applied" });
+      const [{ attempts }] = await ds.query(`SELECT last_value AS attempts FROM fail_first_commit_seq`);
+      expect(Number(attempts)).toBe(2);
+      expect(sample(await scrape(app.url), "fleetgraph_changes_published_total", { kind: "signal" })).toBe(1);
+    } finally {
+      await ds.query(`DROP TRIGGER fail_first_commit ON signals`);
+      await ds.query(`DROP FUNCTION fail_first_commit()`);
+      await ds.query(`DROP SEQUENCE fail_first_commit_seq`);
+    }
+  });
+
   it("needs METRICS_TOKEN as a bearer token when it is set", async () => {
     const app = await startTestApp({ METRICS_TOKEN: "metrics-token-for-tests" });
     const refused = await fetch(`${app.url}/metrics`);
