@@ -12,7 +12,21 @@
  * dropped afterwards, as are the servers, even on failure.
  */
 import { Client } from "pg";
-import { compare, exitOnError, knob, LOAD, postDelivery, ratio, report, scratchDatabase, startBare, startFleetgraph, vehicleStateBody } from "./support";
+import {
+  backendCpuSeconds,
+  compare,
+  exitOnError,
+  knob,
+  LOAD,
+  postDelivery,
+  ratio,
+  report,
+  scratchDatabase,
+  startBare,
+  startFleetgraph,
+  vehicleStateBody,
+  type Measurement,
+} from "./support";
 
 const VEHICLES = knob("VEHICLES", 1_000, 1_000);
 const EMBEDDED = process.env.BENCH_EMBEDDED === "1";
@@ -33,16 +47,26 @@ exitOnError(async () => {
   const database = await scratchDatabase();
   const fleetgraphName = EMBEDDED ? "fleetgraph (PGlite)" : "fleetgraph";
   const [fleetgraph, bare] = await Promise.all([startFleetgraph(EMBEDDED ? undefined : database.url, fleetgraphName), startBare(database.url)]);
-  const results = await compare([fleetgraph, bare].map((server) => ({ name: server.name, request: () => deliver(server.url) })));
+  // The rounds alternate, so the scratch database's backends work for whichever server is measured
+  // (PGlite runs inside fleetgraph's process: counted as the server's).
+  const results = await compare(
+    [fleetgraph, bare].map((server) => ({
+      name: server.name,
+      request: () => deliver(server.url),
+      cpu: () => ({ server: server.cpuSeconds(), database: EMBEDDED && server === fleetgraph ? 0 : backendCpuSeconds(database.name) }),
+    })),
+  );
 
   if (!EMBEDDED) process.stderr.write(`fleetgraph stored ${await countEvents(database.url)} deliveries (for profile-summary)\n`);
 
   const f = results.get(fleetgraph.name)!;
   const b = results.get(bare.name)!;
   const rss = (server: typeof fleetgraph) => `peak RSS ${server.peakRssMiB() ?? "?"} MiB`;
+  const cpu = ({ cpuMs }: Measurement) =>
+    cpuMs ? `; CPU ms a delivery: server ${cpuMs.server}, PostgreSQL ${cpuMs.database}, load generator ${cpuMs.load}` : "";
   report("ingest", `${LOAD.clients} clients, ${LOAD.rounds}x${LOAD.seconds} s, ${VEHICLES} vehicles`, [
-    { measured: `${fleetgraph.name}, deliveries`, ...f, ratio: `${ratio(f.perSecond, b.perSecond)} bare${EMBEDDED ? " (on PostgreSQL)" : ""}`, notes: `${f.failures} failed; ${rss(fleetgraph)}` },
-    { measured: "bare receiver, deliveries", ...b, notes: `${b.failures} failed; ${rss(bare)}` },
+    { measured: `${fleetgraph.name}, deliveries`, ...f, ratio: `${ratio(f.perSecond, b.perSecond)} bare${EMBEDDED ? " (on PostgreSQL)" : ""}`, notes: `${f.failures} failed; ${rss(fleetgraph)}${cpu(f)}` },
+    { measured: "bare receiver, deliveries", ...b, notes: `${b.failures} failed; ${rss(bare)}${cpu(b)}` },
   ]);
 });
 
