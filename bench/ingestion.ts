@@ -53,7 +53,7 @@ exitOnError(async () => {
     [fleetgraph, bare].map((server) => ({
       name: server.name,
       request: () => deliver(server.url),
-      cpu: () => ({ server: server.cpuSeconds(), database: EMBEDDED && server === fleetgraph ? 0 : backendCpuSeconds(database.name) }),
+      cpu: () => ({ server: server.cpuSeconds(), database: EMBEDDED && server === fleetgraph ? new Map() : backendCpuSeconds(database.name) }),
     })),
   );
 

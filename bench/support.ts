@@ -65,22 +65,30 @@ export function processCpuSeconds(pid: number): number | undefined {
 }
 
 /**
- * CPU seconds so far of the PostgreSQL backends connected to `database` on this machine (Linux: their
- * process titles name the database); undefined elsewhere. Backends that ended meanwhile are not counted.
+ * CPU seconds so far of each PostgreSQL backend connected to `database` on this machine, by process id
+ * (Linux: their process titles name the database); undefined elsewhere.
  */
-export function backendCpuSeconds(database: string): number | undefined {
+export function backendCpuSeconds(database: string): Map<number, number> | undefined {
   if (!existsSync("/proc/self/stat")) return undefined;
-  let total = 0;
+  const backends = new Map<number, number>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const title = readFileSync(`/proc/${entry}/cmdline`, "utf8");
       if (!title.startsWith("postgres: ") || !title.split(" ").includes(database)) continue;
-      total += processCpuSeconds(Number(entry)) ?? 0;
+      const seconds = processCpuSeconds(Number(entry));
+      if (seconds !== undefined) backends.set(Number(entry), seconds);
     } catch {
       // gone meanwhile
     }
   }
+  return backends;
+}
+
+/** The CPU the backends used between two readings; one that ended meanwhile is missed (pools keep theirs). */
+function backendCpuSince(before: ReadonlyMap<number, number> | undefined, after: ReadonlyMap<number, number> | undefined): number {
+  let total = 0;
+  for (const [pid, seconds] of after ?? []) total += seconds - (before?.get(pid) ?? 0);
   return total;
 }
 
@@ -370,7 +378,7 @@ export interface Target {
   readonly name: string;
   readonly request: () => Promise<number>;
   /** CPU seconds so far of the target's server and of its database (both undefined when unknown). */
-  readonly cpu?: () => { server: number | undefined; database: number | undefined };
+  readonly cpu?: () => { server: number | undefined; database: ReadonlyMap<number, number> | undefined };
 }
 
 /** `measure` with the CPU each side used during it, per request (when `target.cpu` can tell). */
@@ -386,7 +394,7 @@ async function measureTarget(target: Target, seconds: number): Promise<Measureme
     ...m,
     cpuMs: {
       server: perRequest(after.server - before.server),
-      database: perRequest((after.database ?? 0) - (before.database ?? 0)),
+      database: perRequest(backendCpuSince(before.database, after.database)),
       load: perRequest((loadUsage.user + loadUsage.system) / 1e6),
     },
   };
