@@ -57,7 +57,8 @@ exitOnError(async () => {
     })),
   );
 
-  if (!EMBEDDED) process.stderr.write(`fleetgraph stored ${await countEvents(database.url)} deliveries (for profile-summary)\n`);
+  const stored = EMBEDDED ? undefined : await countEvents(database.url);
+  if (stored) process.stderr.write(`fleetgraph stored ${stored.deliveries} deliveries (for profile-summary)\n`);
 
   const f = results.get(fleetgraph.name)!;
   const b = results.get(bare.name)!;
@@ -65,16 +66,24 @@ exitOnError(async () => {
   const cpu = ({ cpuMs }: Measurement) =>
     cpuMs ? `; CPU ms a delivery: server ${cpuMs.server}, PostgreSQL ${cpuMs.database}, load generator ${cpuMs.load}` : "";
   report("ingest", `${LOAD.clients} clients, ${LOAD.rounds}x${LOAD.seconds} s, ${VEHICLES} vehicles`, [
-    { measured: `${fleetgraph.name}, deliveries`, ...f, ratio: `${ratio(f.perSecond, b.perSecond)} bare${EMBEDDED ? " (on PostgreSQL)" : ""}`, notes: `${f.failures} failed; ${rss(fleetgraph)}${cpu(f)}` },
+    { measured: `${fleetgraph.name}, deliveries`, ...f, ratio: `${ratio(f.perSecond, b.perSecond)} bare${EMBEDDED ? " (on PostgreSQL)" : ""}`, notes: `${f.failures} failed; ${rss(fleetgraph)}${cpu(f)}${stored ? `; ${stored.perBatch} deliveries a transaction on average` : ""}` },
     { measured: "bare receiver, deliveries", ...b, notes: `${b.failures} failed; ${rss(bare)}${cpu(b)}` },
   ]);
 });
 
-async function countEvents(url: string): Promise<number> {
+/**
+ * Deliveries fleetgraph stored, and how many went in one transaction on average: a batch stamps its
+ * history with one instant (its vehicles' lock time), so distinct stamps count transactions.
+ */
+async function countEvents(url: string): Promise<{ deliveries: number; perBatch: number }> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    return Number((await client.query("SELECT count(*) AS n FROM webhook_events")).rows[0].n);
+    const { rows } = await client.query(
+      "SELECT (SELECT count(*) FROM webhook_events) AS n, (SELECT count(DISTINCT received_at) FROM signal_readings) AS batches",
+    );
+    const deliveries = Number(rows[0].n);
+    return { deliveries, perBatch: Math.round((10 * deliveries) / Math.max(1, Number(rows[0].batches))) / 10 };
   } finally {
     await client.end();
   }
