@@ -12,7 +12,21 @@
  * dropped afterwards, as are the servers, even on failure.
  */
 import { Client } from "pg";
-import { compare, exitOnError, knob, LOAD, postDelivery, ratio, report, scratchDatabase, startBare, startFleetgraph, vehicleStateBody } from "./support";
+import {
+  backendCpuSeconds,
+  compare,
+  exitOnError,
+  knob,
+  LOAD,
+  postDelivery,
+  ratio,
+  report,
+  scratchDatabase,
+  startBare,
+  startFleetgraph,
+  vehicleStateBody,
+  type Measurement,
+} from "./support";
 
 const VEHICLES = knob("VEHICLES", 1_000, 1_000);
 const EMBEDDED = process.env.BENCH_EMBEDDED === "1";
@@ -33,24 +47,43 @@ exitOnError(async () => {
   const database = await scratchDatabase();
   const fleetgraphName = EMBEDDED ? "fleetgraph (PGlite)" : "fleetgraph";
   const [fleetgraph, bare] = await Promise.all([startFleetgraph(EMBEDDED ? undefined : database.url, fleetgraphName), startBare(database.url)]);
-  const results = await compare([fleetgraph, bare].map((server) => ({ name: server.name, request: () => deliver(server.url) })));
+  // The rounds alternate, so the scratch database's backends work for whichever server is measured
+  // (PGlite runs inside fleetgraph's process: counted as the server's).
+  const results = await compare(
+    [fleetgraph, bare].map((server) => ({
+      name: server.name,
+      request: () => deliver(server.url),
+      cpu: () => ({ server: server.cpuSeconds(), database: EMBEDDED && server === fleetgraph ? new Map() : backendCpuSeconds(database.name) }),
+    })),
+  );
 
-  if (!EMBEDDED) process.stderr.write(`fleetgraph stored ${await countEvents(database.url)} deliveries (for profile-summary)\n`);
+  const stored = EMBEDDED ? undefined : await countEvents(database.url);
+  if (stored) process.stderr.write(`fleetgraph stored ${stored.deliveries} deliveries (for profile-summary)\n`);
 
   const f = results.get(fleetgraph.name)!;
   const b = results.get(bare.name)!;
   const rss = (server: typeof fleetgraph) => `peak RSS ${server.peakRssMiB() ?? "?"} MiB`;
+  const cpu = ({ cpuMs }: Measurement) =>
+    cpuMs ? `; CPU ms a delivery: server ${cpuMs.server}, PostgreSQL ${cpuMs.database}, load generator ${cpuMs.load}` : "";
   report("ingest", `${LOAD.clients} clients, ${LOAD.rounds}x${LOAD.seconds} s, ${VEHICLES} vehicles`, [
-    { measured: `${fleetgraph.name}, deliveries`, ...f, ratio: `${ratio(f.perSecond, b.perSecond)} bare${EMBEDDED ? " (on PostgreSQL)" : ""}`, notes: `${f.failures} failed; ${rss(fleetgraph)}` },
-    { measured: "bare receiver, deliveries", ...b, notes: `${b.failures} failed; ${rss(bare)}` },
+    { measured: `${fleetgraph.name}, deliveries`, ...f, ratio: `${ratio(f.perSecond, b.perSecond)} bare${EMBEDDED ? " (on PostgreSQL)" : ""}`, notes: `${f.failures} failed; ${rss(fleetgraph)}${cpu(f)}${stored ? `; ${stored.perBatch} deliveries a transaction on average` : ""}` },
+    { measured: "bare receiver, deliveries", ...b, notes: `${b.failures} failed; ${rss(bare)}${cpu(b)}` },
   ]);
 });
 
-async function countEvents(url: string): Promise<number> {
+/**
+ * Deliveries fleetgraph stored, and how many went in one transaction on average: a batch stamps its
+ * history with one instant (its vehicles' lock time), so distinct stamps count transactions.
+ */
+async function countEvents(url: string): Promise<{ deliveries: number; perBatch: number }> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    return Number((await client.query("SELECT count(*) AS n FROM webhook_events")).rows[0].n);
+    const { rows } = await client.query(
+      "SELECT (SELECT count(*) FROM webhook_events) AS n, (SELECT count(DISTINCT received_at) FROM signal_readings) AS batches",
+    );
+    const deliveries = Number(rows[0].n);
+    return { deliveries, perBatch: Math.round((10 * deliveries) / Math.max(1, Number(rows[0].batches))) / 10 };
   } finally {
     await client.end();
   }

@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { mintApiToken } from "../src/auth/token";
@@ -50,7 +50,50 @@ export const MANAGEMENT_TOKEN = "bench-management-token";
 export const JWT_SECRET = "bench-jwt-secret-that-is-at-least-32-bytes";
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) process `pid` used so far, from /proc; undefined elsewhere or once it is gone. */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    // The fields after the command name (which may hold spaces) are counted from its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds so far of each PostgreSQL backend connected to `database` on this machine, by process id
+ * (Linux: their process titles name the database); undefined elsewhere.
+ */
+export function backendCpuSeconds(database: string): Map<number, number> | undefined {
+  if (!existsSync("/proc/self/stat")) return undefined;
+  const backends = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (!title.startsWith("postgres: ") || !title.split(" ").includes(database)) continue;
+      const seconds = processCpuSeconds(Number(entry));
+      if (seconds !== undefined) backends.set(Number(entry), seconds);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return backends;
+}
+
+/** The CPU the backends used between two readings; one that ended meanwhile is missed (pools keep theirs). */
+function backendCpuSince(before: ReadonlyMap<number, number> | undefined, after: ReadonlyMap<number, number> | undefined): number {
+  let total = 0;
+  for (const [pid, seconds] of after ?? []) total += seconds - (before?.get(pid) ?? 0);
+  return total;
+}
+
 export interface ScratchDatabase {
+  readonly name: string;
   readonly url: string;
   drop(): Promise<void>;
 }
@@ -64,7 +107,7 @@ export async function scratchDatabase(): Promise<ScratchDatabase> {
   let dropped: Promise<void> | undefined;
   const drop = () => (dropped ??= admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   onCleanup(drop);
-  return { url: url.toString(), drop };
+  return { name, url: url.toString(), drop };
 }
 
 export interface Server {
@@ -72,6 +115,8 @@ export interface Server {
   readonly url: string;
   /** Peak resident memory so far (Linux: VmHWM), in MiB; undefined elsewhere. */
   peakRssMiB(): number | undefined;
+  /** CPU seconds the server process used so far (Linux: /proc), user and system; undefined elsewhere. */
+  cpuSeconds(): number | undefined;
 }
 
 /**
@@ -116,7 +161,7 @@ export async function startServer(
           return undefined;
         }
       };
-      return { name, url, peakRssMiB };
+      return { name, url, peakRssMiB, cpuSeconds: () => processCpuSeconds(child.pid!) };
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -124,7 +169,7 @@ export async function startServer(
 }
 
 /**
- * The real service (`src/main.ts`, transpile-only, as `npm run dev` runs it) on 127.0.0.1, port 0.
+ * The real service, compiled (`dist/`, as `npm start` runs it), on 127.0.0.1, port 0.
  * Without `databaseUrl` it runs its embedded default (PGlite) in a temporary DATA_DIR.
  */
 /**
@@ -159,10 +204,22 @@ export function startFleetgraph(databaseUrl: string | undefined, name = "fleetgr
   }
   // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the service, written to <dir> when it stops (see RESULTS.md).
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(process.env.BENCH_CPU_PROF)] : [];
-  return startServer(name, [...profile, "-r", "ts-node/register", "src/main.ts"], env, (output) => {
-    const line = output.split("\n").find((l) => l.includes('"fleetgraph listening"'));
-    return line && (JSON.parse(line) as { url: string }).url;
-  });
+  // The compiled service, as `npm start` and the image run it (built here when the sources changed, so the
+  // build's minute is not counted against the start-up timeout). BENCH_TS_NODE=1: from source, as `npm run dev`.
+  if (process.env.BENCH_TS_NODE === "1") {
+    return startServer(name, [...profile, "-r", "ts-node/register", "src/main.ts"], env, listeningUrl);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require("../scripts/build.js") as { ensureBuilt: (root?: string, log?: (message: string) => void) => void }).ensureBuilt(ROOT, (message) =>
+    process.stderr.write(`fleetgraph: ${message}\n`),
+  );
+  return startServer(name, [...profile, "dist/src/main.js"], env, listeningUrl);
+}
+
+/** The URL in the "fleetgraph listening" line (info). */
+function listeningUrl(output: string): string | undefined {
+  const line = output.split("\n").find((l) => l.includes('"fleetgraph listening"'));
+  return line && (JSON.parse(line) as { url: string }).url;
 }
 
 /** The hand-written baselines of bench/bare.ts (receiver and reader) over `databaseUrl`. */
@@ -288,6 +345,15 @@ export interface Measurement {
   readonly p99ms: number;
   /** The first failure's message, if any. */
   readonly error?: string;
+  /** CPU ms per request, where the target says how to count it (see Target.cpu); Linux only. */
+  readonly cpuMs?: CpuPerRequest;
+}
+
+/** CPU milliseconds per answered request: the server, its database backends, the load generator. */
+export interface CpuPerRequest {
+  readonly server: number;
+  readonly database: number;
+  readonly load: number;
 }
 
 /** Runs `request` (resolving with its latency in ms) in `concurrency` loops for `seconds`. */
@@ -323,7 +389,30 @@ export async function measure(concurrency: number, seconds: number, request: () 
 export interface Target {
   readonly name: string;
   readonly request: () => Promise<number>;
+  /** CPU seconds so far of the target's server and of its database (both undefined when unknown). */
+  readonly cpu?: () => { server: number | undefined; database: ReadonlyMap<number, number> | undefined };
 }
+
+/** `measure` with the CPU each side used during it, per request (when `target.cpu` can tell). */
+async function measureTarget(target: Target, seconds: number): Promise<Measurement> {
+  const before = target.cpu?.();
+  const load = process.cpuUsage();
+  const m = await measure(LOAD.clients, seconds, target.request);
+  const after = target.cpu?.();
+  if (!before || !after || before.server === undefined || after.server === undefined || m.requests === 0) return m;
+  const perRequest = (seconds: number) => round2((1000 * seconds) / m.requests);
+  const loadUsage = process.cpuUsage(load);
+  return {
+    ...m,
+    cpuMs: {
+      server: perRequest(after.server - before.server),
+      database: perRequest(backendCpuSince(before.database, after.database)),
+      load: perRequest((loadUsage.user + loadUsage.system) / 1e6),
+    },
+  };
+}
+
+const round2 = (value: number): number => Math.round(value * 100) / 100;
 
 /**
  * The same load against each target: a warm-up each, then `LOAD.rounds` rounds, the order
@@ -335,8 +424,9 @@ export async function compare(targets: readonly Target[]): Promise<Map<string, M
   for (const target of targets) await measure(LOAD.clients, LOAD.warmupSeconds, target.request);
   for (let round = 0; round < LOAD.rounds; round++) {
     for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
-      const m = await measure(LOAD.clients, LOAD.seconds, target.request);
-      process.stderr.write(`round ${round + 1} ${target.name}: ${m.perSecond}/s p50 ${m.p50ms} ms p99 ${m.p99ms} ms, ${m.failures} failed\n`);
+      const m = await measureTarget(target, LOAD.seconds);
+      const cpu = m.cpuMs ? `; CPU ms per request: server ${m.cpuMs.server}, PostgreSQL ${m.cpuMs.database}, load ${m.cpuMs.load}` : "";
+      process.stderr.write(`round ${round + 1} ${target.name}: ${m.perSecond}/s p50 ${m.p50ms} ms p99 ${m.p99ms} ms, ${m.failures} failed${cpu}\n`);
       if (m.error && (SMOKE || m.requests === 0)) throw new Error(`${target.name}: ${m.error}`);
       runs.get(target.name)!.push(m);
     }
@@ -352,6 +442,13 @@ export async function compare(targets: readonly Target[]): Promise<Map<string, M
       p50ms: median((m) => m.p50ms),
       p99ms: median((m) => m.p99ms),
       error: ms.find((m) => m.error)?.error,
+      cpuMs: ms.every((m) => m.cpuMs)
+        ? {
+            server: median((m) => m.cpuMs!.server),
+            database: median((m) => m.cpuMs!.database),
+            load: median((m) => m.cpuMs!.load),
+          }
+        : undefined,
     });
   }
   return medians;

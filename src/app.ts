@@ -38,7 +38,7 @@ import type { ChangeBus, ChangePublisher } from "./changes/change";
 import { Hub } from "./changes/hub";
 import { startSubscriptionServer, type SubscriptionServer } from "./subscriptions/ws-server";
 import { IngestionService } from "./webhooks/ingestion.service";
-import { webhookRouter } from "./webhooks/webhook.router";
+import { webhookFastPath, webhookRouter } from "./webhooks/webhook.router";
 import { fleetPageRouter } from "./page/fleet-page.router";
 import { Metrics, metricsRouter } from "./metrics/metrics";
 import { graphqlMetricsPlugin } from "./metrics/graphql-metrics";
@@ -66,6 +66,8 @@ export interface App {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
   const expressApp = express();
+  /** Set once the webhook is mounted: answers plain deliveries before express (see webhookFastPath). */
+  let webhookFastPathHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
   const httpServer = http.createServer(
     {
       // Slow clients (a trickled body or headers) are cut off instead of holding a connection for minutes.
@@ -74,7 +76,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       // Node checks those every 30 s by default, which would let a short timeout run 30 s late.
       connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs),
     },
-    expressApp,
+    (req, res) => {
+      if (!webhookFastPathHandler?.(req, res)) expressApp(req, res);
+    },
   );
   httpServer.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
   httpServer.maxConnections = config.httpMaxConnections;
@@ -233,9 +237,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         logger,
       });
     }
-    expressApp.use(
-      webhookRouter({ ingestion, managementTokens: config.managementTokens, bodyLimit: config.webhookBodyLimit, logger, metrics }),
-    );
+    const webhook = { ingestion, managementTokens: config.managementTokens, bodyLimit: config.webhookBodyLimit, logger, metrics };
+    expressApp.use(webhookRouter(webhook));
+    webhookFastPathHandler = webhookFastPath(webhook);
   }
 
   async function startGraphQL(): Promise<GraphQLSchema> {

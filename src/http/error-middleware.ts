@@ -39,29 +39,40 @@ export function notFound(): RequestHandler {
   return (req, _res, next) => next(new NotFound(`no route for ${req.method} ${req.path.slice(0, 200)}`));
 }
 
+/** What an error is answered with: status, extra headers and the contract's JSON body. */
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: { error: { code: string; message: string } };
+}
+
 /**
- * The one place REST errors become responses: `{"error":{"code","message"}}` with the error's status.
- * Anything unknown is a 500 for us to fix, logged in full and reported without detail.
+ * The one place REST errors become answers: `{"error":{"code","message"}}` with the error's status.
+ * Anything unknown is a 500 for us to fix, logged in full and reported without detail. `log` is the
+ * request's logger (with its id) when request logging is on.
  */
+export function errorAnswer(error: unknown, log: Logger, method: string | undefined, path: string): ErrorAnswer {
+  const known =
+    error instanceof AppError
+      ? error
+      : (fromBodyParser(error as { type?: unknown }) ?? (isDatabaseUnavailable(error) ? new ServiceUnavailable() : undefined));
+  if (known === undefined) {
+    log.error({ err: error, method, path }, "unhandled request error");
+  } else if (known.status >= 500) {
+    log.warn({ err: error, method, path }, known.message);
+  }
+  return {
+    status: known?.status ?? 500,
+    headers: known?.headers ?? {},
+    body: { error: { code: known?.code ?? "INTERNAL_SERVER_ERROR", message: known?.message ?? "internal error" } },
+  };
+}
+
+/** errorAnswer for express. */
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const known =
-      error instanceof AppError
-        ? error
-        : (fromBodyParser(error as { type?: unknown }) ??
-          (isDatabaseUnavailable(error) ? new ServiceUnavailable() : undefined));
-    // With the request's id when request logging is on (req.log).
-    const log = req.log ?? logger;
-    if (known === undefined) {
-      log.error({ err: error, method: req.method, path: req.path }, "unhandled request error");
-    } else if (known.status >= 500) {
-      log.warn({ err: error, method: req.method, path: req.path }, known.message);
-    }
-    const status = known?.status ?? 500;
+    const answer = errorAnswer(error, req.log ?? logger, req.method, req.path);
     if (res.headersSent) return;
-    res
-      .status(status)
-      .set(known?.headers ?? {})
-      .json({ error: { code: known?.code ?? "INTERNAL_SERVER_ERROR", message: known?.message ?? "internal error" } });
+    res.status(answer.status).set(answer.headers).json(answer.body);
   };
 }

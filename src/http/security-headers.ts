@@ -6,7 +6,7 @@ import helmet from "helmet";
  * framing), no referrer, nosniff, HSTS (honoured once behind the TLS proxy), and helmet's other
  * defaults.
  */
-const apiHeaders = helmet({
+export const apiSecurityHeaders = helmet({
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   frameguard: { action: "deny" },
   referrerPolicy: { policy: "no-referrer" },
@@ -32,5 +32,5 @@ function wantsLandingPage(req: Request): boolean {
 }
 
 export function securityHeaders(): RequestHandler {
-  return (req, res, next) => (wantsLandingPage(req) ? landingPageHeaders : apiHeaders)(req, res, next);
+  return (req, res, next) => (wantsLandingPage(req) ? landingPageHeaders : apiSecurityHeaders)(req, res, next);
 }

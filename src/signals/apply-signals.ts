@@ -72,7 +72,9 @@ const keyOf = (vehicleId: string, code: string) => `${vehicleId}\u0000${code}`;
  * Appends every reading to the history and moves a signal's latest value forward only for a newer
  * reading; an older one is kept in history marked late. Clears signal errors a later good read
  * supersedes. The caller holds the vehicles' row locks, so the latest values read here cannot change
- * before this transaction commits. At most five statements, whatever the number of readings.
+ * before this transaction commits. Two statements, whatever the number of readings: the stored latest
+ * values, then one statement whose parts (data-modifying CTEs) write history, latest values, last reads
+ * and cleared errors from one copy of the readings (each part touches other rows: see `role`).
  * Returns the readings that became latest, in batch order.
  */
 export async function applyReadings(manager: EntityManager, rows: readonly ReadingToApply[]): Promise<SignalChanged[]> {
@@ -88,46 +90,46 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
     return false;
   });
 
-  const inserted: Array<{ id: string }> = await manager.query(
-    `INSERT INTO signal_readings
-       (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at, late, event_id,
-        user_id, ${TYPED_COLUMNS})
-     SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
-            r.received_at, r.observed_at, r.late, r.event_id, r.user_id, ${typedColumns("r")}
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::text[],
-                   $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[],
-                   $14::text[], ${TYPED_PARAMETERS})
-            WITH ORDINALITY AS r(vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at,
-                                 received_at, observed_at, late, event_id, user_id, ${TYPED_COLUMNS}, ord)
-      ORDER BY r.ord
-     RETURNING id`,
-    readingColumns(rows, late),
-  );
-  const readingIds = idsInBatchOrder(inserted);
-
-  // The newest reading of each signal in this batch, if it beat the stored one, and the latest read
-  // of each signal, which late readings advance too.
-  const winners = new Map<string, ReadingToApply>();
-  const lastRead = new Map<string, ReadingToApply>();
+  // Per signal: the newest reading of this batch, if it beat the stored one, becomes latest; else the
+  // latest read (which late readings advance too) moves on alone. One reading per signal carries that
+  // role, so no part of the statement touches a row twice (ON CONFLICT and UPDATE may not).
+  const winners = new Map<string, number>();
+  const lastRead = new Map<string, number>();
   rows.forEach((row, index) => {
     const key = keyOf(row.vehicleId, row.reading.code);
-    if (!late[index]) winners.set(key, row);
+    if (!late[index]) winners.set(key, index);
     const seen = lastRead.get(key);
-    if (!seen || readAt(seen) < readAt(row)) lastRead.set(key, row);
+    if (seen === undefined || readAt(rows[seen]) < readAt(row)) lastRead.set(key, index);
   });
-  const winning = [...winners.entries()];
-  if (winning.length > 0) {
-    await manager.query(
-      `INSERT INTO signals
+  const roles: Array<Role | null> = rows.map(() => null);
+  const keyReadAt: Array<string | null> = rows.map(() => null);
+  for (const [key, read] of lastRead) {
+    const winner = winners.get(key);
+    roles[winner ?? read] = winner === undefined ? "read" : "latest";
+    keyReadAt[winner ?? read] = readAt(rows[read]).toISOString();
+  }
+
+  const inserted: Array<{ id: string }> = await manager.query(
+    `WITH r AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::text[],
+                            $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[],
+                            $14::text[], ${TYPED_PARAMETERS}, $20::text[], $21::timestamptz[])
+               WITH ORDINALITY AS r(vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at,
+                                    received_at, observed_at, late, event_id, user_id, ${TYPED_COLUMNS}, role, last_read_at, ord)
+     ),
+     -- A successful read at or after an error's report means the signal works again (readAt's order).
+     cleared AS (
+       DELETE FROM signal_errors e USING r
+        WHERE e.vehicle_id = r.vehicle_id AND e.code = r.code
+          AND e.reported_at <= COALESCE(r.retrieved_at, r.oem_updated_at, r.received_at)
+     ),
+     moved AS (
+       INSERT INTO signals
          (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at,
           event_id, user_id, ${TYPED_COLUMNS}, last_read_at)
        SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
               r.received_at, r.observed_at, r.event_id, r.user_id, ${typedColumns("r")}, r.last_read_at
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::float8[], $7::text[],
-                     $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[],
-                     $14::text[], ${TYPED_PARAMETERS}, $20::timestamptz[])
-              AS r(vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at,
-                   observed_at, late, event_id, user_id, ${TYPED_COLUMNS}, last_read_at)
+         FROM r WHERE r.role = 'latest'
        ON CONFLICT (vehicle_id, code) DO UPDATE SET
          name = EXCLUDED.name, group_name = EXCLUDED.group_name, body = EXCLUDED.body, value = EXCLUDED.value,
          unit = EXCLUDED.unit, kind = EXCLUDED.kind, value_boolean = EXCLUDED.value_boolean,
@@ -136,33 +138,23 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
          user_id = EXCLUDED.user_id, last_read_at = GREATEST(signals.last_read_at, EXCLUDED.last_read_at)
        -- Belt and braces: never move a latest value backwards, whatever the caller's locking. Event ids
        -- compare bytewise (COLLATE "C"), as isNewer does, whatever the database's collation.
-       WHERE (signals.observed_at, signals.event_id COLLATE "C") < (EXCLUDED.observed_at, EXCLUDED.event_id COLLATE "C")`,
-      [
-        ...readingColumns(
-          winning.map(([, row]) => row),
-          winning.map(() => false),
-        ),
-        winning.map(([key]) => readAt(lastRead.get(key)!).toISOString()),
-      ],
-    );
-  }
-  const onlyLate = [...lastRead.entries()].filter(([key]) => !winners.has(key)).map(([, row]) => row);
-  if (onlyLate.length > 0) {
-    await manager.query(
-      `UPDATE signals s SET last_read_at = GREATEST(s.last_read_at, r.read_at)
-         FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS r(vehicle_id, code, read_at)
-        WHERE s.vehicle_id = r.vehicle_id AND s.code = r.code`,
-      [onlyLate.map((row) => row.vehicleId), onlyLate.map((row) => row.reading.code), onlyLate.map((row) => readAt(row).toISOString())],
-    );
-  }
-
-  // A successful read at or after an error's report means the signal works again.
-  await manager.query(
-    `DELETE FROM signal_errors e
-      USING unnest($1::text[], $2::text[], $3::timestamptz[]) AS r(vehicle_id, code, read_at)
-      WHERE e.vehicle_id = r.vehicle_id AND e.code = r.code AND e.reported_at <= r.read_at`,
-    [rows.map((row) => row.vehicleId), rows.map((row) => row.reading.code), rows.map((row) => readAt(row).toISOString())],
+       WHERE (signals.observed_at, signals.event_id COLLATE "C") < (EXCLUDED.observed_at, EXCLUDED.event_id COLLATE "C")
+     ),
+     read AS (
+       UPDATE signals s SET last_read_at = GREATEST(s.last_read_at, r.last_read_at)
+         FROM r WHERE r.role = 'read' AND s.vehicle_id = r.vehicle_id AND s.code = r.code
+     )
+     INSERT INTO signal_readings
+       (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at, late, event_id,
+        user_id, ${TYPED_COLUMNS})
+     SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
+            r.received_at, r.observed_at, r.late, r.event_id, r.user_id, ${typedColumns("r")}
+       FROM r
+      ORDER BY r.ord
+     RETURNING id`,
+    [...readingColumns(rows, late), roles, keyReadAt],
   );
+  const readingIds = idsInBatchOrder(inserted);
 
   return rows.flatMap((row, index): SignalChanged[] =>
     late[index]
@@ -170,6 +162,9 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
       : [{ kind: "signal", vehicleId: row.vehicleId, userId: row.userId, code: row.reading.code, readingId: readingIds[index] }],
   );
 }
+
+/** What a reading does to its signal's row besides history: becomes latest, or moves the latest read on. */
+type Role = "latest" | "read";
 
 /**
  * RETURNING order is not promised by PostgreSQL, but identity values are drawn as the rows are

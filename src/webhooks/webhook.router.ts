@@ -1,5 +1,9 @@
-import express, { Router, type ErrorRequestHandler, type Request } from "express";
-import { AppError, BadRequest, MethodNotAllowed, Unauthenticated, UnprocessableEntity, UnsupportedMediaType } from "../errors";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import express, { Router, type Request } from "express";
+import { AppError, BadRequest, MethodNotAllowed, PayloadTooLarge, Unauthenticated, UnprocessableEntity, UnsupportedMediaType } from "../errors";
+import { errorAnswer } from "../http/error-middleware";
+import { requestLogs } from "../http/request-logs";
+import { apiSecurityHeaders } from "../http/security-headers";
 import type { Logger } from "../logger";
 import type { Metrics } from "../metrics/metrics";
 import type { IngestionOutcome, IngestionService } from "./ingestion.service";
@@ -19,18 +23,100 @@ export interface WebhookRouterOptions {
 }
 
 const MAX_UNSIGNED_BYTES = 4096;
+const PATH = "/webhooks/smartcar";
+
+/** What a delivery is answered with, once its body is read. */
+export interface WebhookAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
 
 /**
- * `POST /webhooks/smartcar`. The checks run in a fixed order, each with its own status: content type
- * (415), size (413), signature over the raw bytes (401), JSON (400), shape (422), then one
- * transaction (503 when the database is down, so Smartcar retries). Errors go to the error middleware.
+ * The route's work once the body is read, whichever HTTP layer read it (see webhookFastPath): the
+ * signature over the raw bytes (401), JSON (400), shape (422), then one transaction (503 when the
+ * database is down, so Smartcar retries). Errors are thrown as AppErrors (or database errors).
+ */
+class WebhookReceiver {
+  constructor(private readonly options: WebhookRouterOptions) {}
+
+  async receive(rawBody: Buffer, signature: string | undefined, log: Logger): Promise<WebhookAnswer> {
+    try {
+      return await this.checkAndApply(rawBody, signature, log);
+    } catch (error) {
+      // Every 401 is a signature failure: counted once here rather than at each of its causes.
+      if (error instanceof Unauthenticated && error.code === "INVALID_SIGNATURE") this.options.metrics?.signatureFailure();
+      throw error;
+    }
+  }
+
+  private async checkAndApply(rawBody: Buffer, signature: string | undefined, log: Logger): Promise<WebhookAnswer> {
+    const { ingestion, managementTokens, metrics } = this.options;
+    const receivedAt = new Date();
+    const signed = managementTokens.length === 0 || signatureMatches(rawBody, signature, managementTokens);
+    // Only a VERIFY may come unsigned, and a VERIFY is tiny: don't parse large unsigned bodies.
+    if (!signed && rawBody.length > MAX_UNSIGNED_BYTES) throw invalidSignature();
+
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody.toString("utf8"));
+    } catch {
+      // An unsigned body must not learn whether it parses.
+      throw signed ? new BadRequest("request body is not valid JSON", "MALFORMED_JSON") : invalidSignature();
+    }
+
+    let delivery: NormalizedDelivery;
+    try {
+      delivery = normalizeDelivery(json);
+    } catch (error) {
+      if (!signed) throw invalidSignature();
+      if (!(error instanceof UnprocessableEntity)) throw error;
+      // Signed by Smartcar but not a shape we know: keep it so nothing is lost, then tell why.
+      const labels = rejectionLabels(json);
+      await ingestion.reject(rawBody, error.message, labels);
+      metrics?.delivery(labels.eventType, "rejected");
+      log.warn({ reason: error.message, outcome: "rejected" }, "webhook delivery rejected and kept raw");
+      throw error;
+    }
+
+    if (delivery.kind === "VERIFY") {
+      // VERIFY may come unsigned; answering a plain challenge signs nothing a caller could reuse.
+      if (!signed && !isPlainChallenge(delivery.challenge)) throw invalidSignature();
+      if (managementTokens.length === 0) {
+        throw new AppError(503, "NOT_CONFIGURED", "cannot answer VERIFY: SMARTCAR_MANAGEMENT_TOKEN is not set");
+      }
+      return { status: 200, body: answerChallenge(delivery.challenge, managementTokens[0]) };
+    }
+    if (!signed) throw invalidSignature();
+
+    const applied = metrics?.applyStarted();
+    let outcome: IngestionOutcome;
+    try {
+      [outcome] = await ingestion.apply([{ delivery, rawBody, receivedAt }]);
+    } catch (error) {
+      // Answered 503 by the error middleware: Smartcar retries.
+      if (ingestion.isUnreachable(error)) metrics?.delivery(delivery.kind, "unavailable");
+      throw error;
+    } finally {
+      applied?.();
+    }
+    metrics?.delivery(delivery.kind, outcome.status);
+    log.info({ eventId: outcome.eventId, outcome: outcome.status, eventType: delivery.kind }, "webhook delivery");
+    return { status: outcome.status === "spooled" ? 202 : 200, body: outcome };
+  }
+}
+
+/**
+ * `POST /webhooks/smartcar` in express. The checks run in a fixed order, each with its own status:
+ * content type (415), size (413), then WebhookReceiver's. Errors go to the error middleware.
+ * webhookFastPath answers the plain deliveries Smartcar sends before express sees them; this route
+ * answers every other request to the path, alike.
  */
 export function webhookRouter(options: WebhookRouterOptions): Router {
-  const { ingestion, managementTokens, logger, metrics } = options;
+  const receiver = new WebhookReceiver(options);
   const router = Router();
 
   router.post(
-    "/webhooks/smartcar",
+    PATH,
     (req, _res, next) => {
       // Checked before reading the body: a wrong type costs us nothing and stores nothing.
       if (!req.is("application/json")) return next(new UnsupportedMediaType());
@@ -44,69 +130,86 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
     // The exact bytes: the signature covers them, and they are what we archive.
     express.raw({ type: () => true, limit: options.bodyLimit, inflate: false }),
     async (req, res) => {
-      const rawBody = bodyOf(req);
-      const receivedAt = new Date();
-      const signed = managementTokens.length === 0 || signatureMatches(rawBody, req.get("sc-signature"), managementTokens);
-      // Only a VERIFY may come unsigned, and a VERIFY is tiny: don't parse large unsigned bodies.
-      if (!signed && rawBody.length > MAX_UNSIGNED_BYTES) throw invalidSignature();
-
-      let json: unknown;
-      try {
-        json = JSON.parse(rawBody.toString("utf8"));
-      } catch {
-        // An unsigned body must not learn whether it parses.
-        throw signed ? new BadRequest("request body is not valid JSON", "MALFORMED_JSON") : invalidSignature();
-      }
-
-      let delivery: NormalizedDelivery;
-      try {
-        delivery = normalizeDelivery(json);
-      } catch (error) {
-        if (!signed) throw invalidSignature();
-        if (!(error instanceof UnprocessableEntity)) throw error;
-        // Signed by Smartcar but not a shape we know: keep it so nothing is lost, then tell why.
-        const labels = rejectionLabels(json);
-        await ingestion.reject(rawBody, error.message, labels);
-        metrics?.delivery(labels.eventType, "rejected");
-        (req.log ?? logger).warn({ reason: error.message, outcome: "rejected" }, "webhook delivery rejected and kept raw");
-        throw error;
-      }
-
-      if (delivery.kind === "VERIFY") {
-        // VERIFY may come unsigned; answering a plain challenge signs nothing a caller could reuse.
-        if (!signed && !isPlainChallenge(delivery.challenge)) throw invalidSignature();
-        if (managementTokens.length === 0) {
-          throw new AppError(503, "NOT_CONFIGURED", "cannot answer VERIFY: SMARTCAR_MANAGEMENT_TOKEN is not set");
-        }
-        res.json(answerChallenge(delivery.challenge, managementTokens[0]));
-        return;
-      }
-      if (!signed) throw invalidSignature();
-
-      const applied = metrics?.applyStarted();
-      let outcome: IngestionOutcome;
-      try {
-        [outcome] = await ingestion.apply([{ delivery, rawBody, receivedAt }]);
-      } catch (error) {
-        // Answered 503 by the error middleware: Smartcar retries.
-        if (ingestion.isUnreachable(error)) metrics?.delivery(delivery.kind, "unavailable");
-        throw error;
-      } finally {
-        applied?.();
-      }
-      metrics?.delivery(delivery.kind, outcome.status);
-      (req.log ?? logger).info({ eventId: outcome.eventId, outcome: outcome.status, eventType: delivery.kind }, "webhook delivery");
-      res.status(outcome.status === "spooled" ? 202 : 200).json(outcome);
+      const answer = await receiver.receive(bodyOf(req), req.get("sc-signature"), req.log ?? options.logger);
+      res.status(answer.status).json(answer.body);
     },
   );
-  // Every 401 above is a signature failure: counted once here rather than at each of its causes.
-  router.use("/webhooks/smartcar", ((error, _req, _res, next) => {
-    if (error instanceof Unauthenticated && error.code === "INVALID_SIGNATURE") metrics?.signatureFailure();
-    next(error);
-  }) as ErrorRequestHandler);
   // Smartcar only POSTs; any other method gets the contract's JSON error rather than express's HTML.
-  router.all("/webhooks/smartcar", (_req, _res, next) => next(new MethodNotAllowed(["POST"])));
+  router.all(PATH, (_req, _res, next) => next(new MethodNotAllowed(["POST"])));
   return router;
+}
+
+/** The Content-Types the fast path takes; any other goes through express (req.is) as before. */
+const PLAIN_JSON = /^application\/json[ \t]*(?:;[ \t]*charset=(?:utf-8|"utf-8")[ \t]*)?$/i;
+
+/**
+ * The webhook on node:http, ahead of express: for a POST of identity-encoded `application/json` to
+ * exactly `/webhooks/smartcar` (what Smartcar sends), the same answers, headers and log lines as
+ * webhookRouter, without express's routing, request and response wrappers and body parser (about 40 %
+ * of the service's CPU a delivery; bench/RESULTS.md). Returns false, touching nothing, for any other request.
+ */
+export function webhookFastPath(options: WebhookRouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const receiver = new WebhookReceiver(options);
+  const logRequest = requestLogs(options.logger);
+  return (req, res) => {
+    if (req.method !== "POST" || (req.url !== PATH && !req.url?.startsWith(`${PATH}?`))) return false;
+    const { "content-type": type, "content-length": length, "transfer-encoding": chunked } = req.headers;
+    // No body (req.is's test), another type or any encoding: express's route words those answers.
+    if (type === undefined || !PLAIN_JSON.test(type) || (length === undefined && chunked === undefined)) return false;
+    if (!isIdentity(req.headers["content-encoding"])) return false;
+    logRequest(req, res);
+    apiSecurityHeaders(req, res, () => undefined);
+    answer(req, res).catch((error: unknown) => {
+      // Only writing the answer can fail here (everything before is answered as an error): nothing left to say.
+      req.log.error({ err: error, method: req.method, path: PATH }, "unhandled request error");
+      res.destroy();
+    });
+    return true;
+  };
+
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let status: number;
+    let body: unknown;
+    let headers: Readonly<Record<string, string>> = {};
+    try {
+      const rawBody = await readBody(req, options.bodyLimit);
+      ({ status, body } = await receiver.receive(rawBody, req.headers["sc-signature"] as string | undefined, req.log));
+    } catch (error) {
+      ({ status, body, headers } = errorAnswer(error, req.log, req.method, PATH));
+    }
+    if (res.headersSent || res.destroyed) return;
+    res.statusCode = status;
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.setHeader("Content-Type", "application/json; charset=utf-8");
+    res.end(JSON.stringify(body));
+  }
+}
+
+/**
+ * The request's body in one Buffer, as express.raw reads it: past `limit` bytes (declared or sent)
+ * the rest is read off and dropped, then a 413; a request cut short is a 400 no one will read.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    let tooLarge = Number(req.headers["content-length"]) > limit;
+    req.on("data", (chunk: Buffer) => {
+      if (tooLarge) return;
+      received += chunk.length;
+      if (received > limit) {
+        tooLarge = true;
+        chunks.length = 0;
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    req.on("end", () => {
+      if (tooLarge) reject(new PayloadTooLarge(limit));
+      else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
+    });
+    req.on("error", () => reject(new BadRequest("request body was incomplete")));
+  });
 }
 
 /**

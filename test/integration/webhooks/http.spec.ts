@@ -156,3 +156,51 @@ describe("security headers", () => {
     expect(response.headers.get("x-frame-options")).toBe("SAMEORIGIN");
   });
 });
+
+/**
+ * Plain deliveries are answered on node:http before express (webhookFastPath); every other request to
+ * the path goes through express's route. A Content-Type with an extra parameter takes the express route:
+ * both must answer alike, with the same headers and request log lines.
+ */
+describe("POST /webhooks/smartcar answers alike on both routes", () => {
+  let t: TestApp;
+  const logs: string[] = [];
+  const routes = { "fast path": "application/json", express: "application/json; charset=utf-8; x-route=express" };
+
+  beforeAll(async () => {
+    t = await startTestApp({ WEBHOOK_BODY_LIMIT: "4096" }, { logs });
+  });
+
+  const cases: Array<[string, (contentType: string) => Promise<Response>]> = [
+    ["applied", (contentType) => send(contentType, JSON.stringify(vehicleState({ vehicleId: randomUUID(), signals: [signal] })))],
+    ["bad signature", (contentType) => send(contentType, JSON.stringify(vehicleState({ vehicleId: randomUUID(), signals: [signal] })), "0".repeat(64))],
+    ["malformed JSON", (contentType) => send(contentType, "{not json")],
+    ["wrong shape", (contentType) => send(contentType, JSON.stringify({ eventType: "VEHICLE_STATE", data: {} }))],
+    ["over the body limit", (contentType) => send(contentType, JSON.stringify({ padding: "x".repeat(5000) }))],
+  ];
+  const send = (contentType: string, body: string, signature = hmacHex(TEST_MANAGEMENT_TOKEN, body)) =>
+    fetch(`${t.url}/webhooks/smartcar`, { method: "POST", headers: { "content-type": contentType, "sc-signature": signature, "x-request-id": randomUUID() }, body });
+
+  it.each(cases)("%s", async (_case, request) => {
+    const answers = [];
+    for (const contentType of Object.values(routes)) {
+      const response = await request(contentType);
+      const requestId = response.headers.get("x-request-id");
+      const body = (await response.json()) as Record<string, unknown>;
+      const lines = logs.map((line) => JSON.parse(line) as { requestId?: string; msg: string; level: number });
+      answers.push({
+        status: response.status,
+        contentType: response.headers.get("content-type"),
+        csp: response.headers.get("content-security-policy"),
+        nosniff: response.headers.get("x-content-type-options"),
+        hsts: response.headers.get("strict-transport-security"),
+        body: Object.keys(body).sort(),
+        code: (body.error as { code?: string } | undefined)?.code ?? body.status,
+        logged: lines.filter((line) => line.requestId === requestId).map((line) => [line.level, line.msg.replace(/ \d+$/, "")]),
+      });
+    }
+    expect(answers[0].status).toBeLessThan(500);
+    expect(answers[0].logged.length).toBeGreaterThan(0);
+    expect(answers[1]).toEqual(answers[0]);
+  });
+});
