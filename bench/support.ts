@@ -10,6 +10,8 @@ import path from "node:path";
 import { mintApiToken } from "../src/auth/token";
 import { Client } from "pg";
 import { hmacHex } from "../src/webhooks/signature";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensureBuilt } = require("../scripts/build") as { ensureBuilt: (root: string) => void };
 
 const ROOT = path.join(__dirname, "..");
 
@@ -124,10 +126,6 @@ export async function startServer(
 }
 
 /**
- * The real service (`src/main.ts`, transpile-only, as `npm run dev` runs it) on 127.0.0.1, port 0.
- * Without `databaseUrl` it runs its embedded default (PGlite) in a temporary DATA_DIR.
- */
-/**
  * The environment of a fleetgraph process under a bench: production mode on 127.0.0.1, port 0, the
  * bench's secrets, rate limits off (one token from one address at thousands of requests a second:
  * the limits would measure themselves), then `overrides`.
@@ -147,6 +145,10 @@ export function fleetgraphEnv(overrides: Record<string, string>): Record<string,
   };
 }
 
+/**
+ * The real service, built (`dist/src/main.js`, what `npm start` runs), on 127.0.0.1, port 0.
+ * Without `databaseUrl` it runs its embedded default (PGlite) in a temporary DATA_DIR.
+ */
 export function startFleetgraph(databaseUrl: string | undefined, name = "fleetgraph"): Promise<Server> {
   // The "fleetgraph listening" line (info) carries the URL.
   const env = fleetgraphEnv({ LOG_LEVEL: "info" });
@@ -159,7 +161,9 @@ export function startFleetgraph(databaseUrl: string | undefined, name = "fleetgr
   }
   // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the service, written to <dir> when it stops (see RESULTS.md).
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(process.env.BENCH_CPU_PROF)] : [];
-  return startServer(name, [...profile, "-r", "ts-node/register", "src/main.ts"], env, (output) => {
+  // Built JavaScript, as `npm start` and the image run it (compiled here first when the sources changed).
+  ensureBuilt(ROOT);
+  return startServer(name, [...profile, "dist/src/main.js"], env, (output) => {
     const line = output.split("\n").find((l) => l.includes('"fleetgraph listening"'));
     return line && (JSON.parse(line) as { url: string }).url;
   });
