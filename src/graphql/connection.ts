@@ -28,7 +28,8 @@ export class PageInfo {
 
 /** What a service returns for one page: the rows (one more than asked for, to know if more follow) and their sort keys. */
 export interface PageRows<T> {
-  readonly rows: ReadonlyArray<{ node: T; key: CursorKey }>;
+  /** `raw`: the row as the statement returned it, with any extra columns (see keysetPage). */
+  readonly rows: ReadonlyArray<{ node: T; key: CursorKey; raw?: Readonly<Record<string, unknown>> }>;
   /** Counted only when a client asks for `totalCount`. */
   readonly count: () => Promise<number>;
 }

@@ -56,9 +56,9 @@ export async function keysetPage<T extends ObjectLiteral>(
     query.orderBy(order.id, dir);
     if (after) query.andWhere(`${order.id} ${cmp} ${id}`, { afterId: after[0] });
   }
-  const { entities, raw } = await query.limit(first + 1).getRawAndEntities<{ sort_key?: string | number | null }>();
+  const { entities, raw } = await query.limit(first + 1).getRawAndEntities<{ sort_key?: string | number | null } & Record<string, unknown>>();
   return {
-    rows: entities.map((node, index) => ({ node, key: order.column ? [sortKeyText(raw[index].sort_key), node.id] : [node.id] })),
+    rows: entities.map((node, index) => ({ node, key: order.column ? [sortKeyText(raw[index].sort_key), node.id] : [node.id], raw: raw[index] })),
     count: () => filtered.getCount(),
   };
 }

@@ -2,7 +2,8 @@ import DataLoader from "dataloader";
 import { scopeOf } from "../auth/viewer";
 import { groupBy, perArguments } from "../graphql/batching";
 import { perOperation } from "../graphql/context";
-import { SignalService, type HistoryPageRequest, type HistoryRange, type SeriesRequest, type SignalKey } from "./signal.service";
+import type { VehicleInclude } from "../vehicles/vehicle-includes";
+import { latestSql, signalsFromJson, SignalService, type HistoryPageRequest, type HistoryRange, type SeriesRequest, type SignalKey } from "./signal.service";
 
 const signalKey = (key: SignalKey) => `${key.vehicleId}\u0000${key.code}`;
 
@@ -46,3 +47,15 @@ export const signalsOf = perOperation(({ dataSource, viewer }) => {
     ),
   };
 });
+
+/**
+ * A vehicle's latest values fetched with the vehicle (one statement for `vehicle(id) { signals }` and
+ * for a page with its signals), as one JSON array ordered by code; they prime `latest`. Not for
+ * `signals(asOf)`, which reads history.
+ */
+export const latestSignalsInclude: VehicleInclude = {
+  name: "latestSignals",
+  wants: (field) => field.name.value === "signal" || (field.name.value === "signals" && !field.arguments?.some((arg) => arg.name.value === "asOf")),
+  sql: (scope) => `(SELECT coalesce(json_agg(l ORDER BY l.code), '[]'::json) FROM (${latestSql("v.id", scope)}) l)`,
+  use: (ctx, vehicleId, value) => signalsOf(ctx).latest.prime(vehicleId, signalsFromJson(value)),
+};

@@ -87,42 +87,47 @@ function onlyUser(alias: string, scope: string | undefined, parameter: number): 
 const scopeParameters = (scope: string | undefined): string[] => (scope === undefined ? [] : [scope]);
 
 /**
+ * The latest good values (VALUE_COLUMNS rows, unordered) of the vehicles whose id is `= <vehicles>`
+ * (`ANY($1)`, or a vehicle row's `v.id`). For a user (`scope`: the SQL parameter holding their id),
+ * their own latest: the stored latest value where it was delivered for them, else their newest
+ * reading of that signal (another user's value can be newer by the car's clock, e.g. a previous
+ * owner's late delivery); rows of other users are the exception, so this costs one index probe for
+ * each of those only.
+ */
+export function latestSql(vehicles: string, scope: string | undefined): string {
+  if (scope === undefined) return `SELECT ${VALUE_COLUMNS("s")} FROM signals s WHERE s.vehicle_id = ${vehicles}`;
+  return `SELECT ${VALUE_COLUMNS("s")} FROM signals s WHERE s.vehicle_id = ${vehicles} AND s.user_id = ${scope}
+          UNION ALL
+          SELECT h.*
+            FROM signals s
+            CROSS JOIN LATERAL (
+              SELECT ${VALUE_COLUMNS("r")}
+                FROM signal_readings r
+               WHERE r.user_id = ${scope} AND r.vehicle_id = s.vehicle_id AND r.code = s.code
+               ORDER BY r.observed_at DESC, r.event_id DESC, r.id DESC
+               LIMIT 1
+            ) h
+           WHERE s.vehicle_id = ${vehicles} AND s.user_id IS DISTINCT FROM ${scope}`;
+}
+
+/** Signals from a JSON array of VALUE_COLUMNS rows (as latestSql's rows aggregated by json_agg). */
+export function signalsFromJson(rows: unknown): Signal[] {
+  return (rows as ValueRow[]).map((row) => hydrate(new Signal(), row));
+}
+
+/**
  * Set-based reads of latest values, history, failures and time series: one statement per batch of
  * vehicles. `scope` is the Smartcar user a viewer is limited to (undefined: every user's rows).
  */
 export class SignalService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /**
-   * Latest good values of the vehicles, by vehicle then code. For a user, their own latest: the stored
-   * latest value where it was delivered for them, else their newest reading of that signal (another
-   * user's value can be newer by the car's clock, e.g. a previous owner's late delivery); rows of other
-   * users are the exception, so this costs one index probe for each of those only.
-   */
+  /** Latest good values of the vehicles, by vehicle then code; for a user, their own (see latestSql). */
   async latestByVehicles(vehicleIds: readonly string[], scope: string | undefined): Promise<Signal[]> {
-    const rows: ValueRow[] =
-      scope === undefined
-        ? await this.dataSource.query(`SELECT ${VALUE_COLUMNS("s")} FROM signals s WHERE s.vehicle_id = ANY($1) ORDER BY s.vehicle_id, s.code`, [
-            vehicleIds,
-          ])
-        : await this.dataSource.query(
-            `SELECT * FROM (
-               SELECT ${VALUE_COLUMNS("s")} FROM signals s WHERE s.vehicle_id = ANY($1) AND s.user_id = $2
-               UNION ALL
-               SELECT h.*
-                 FROM signals s
-                 CROSS JOIN LATERAL (
-                   SELECT ${VALUE_COLUMNS("r")}
-                     FROM signal_readings r
-                    WHERE r.user_id = $2 AND r.vehicle_id = s.vehicle_id AND r.code = s.code
-                    ORDER BY r.observed_at DESC, r.event_id DESC, r.id DESC
-                    LIMIT 1
-                 ) h
-                WHERE s.vehicle_id = ANY($1) AND s.user_id IS DISTINCT FROM $2
-             ) latest
-             ORDER BY "vehicleId", code`,
-            [vehicleIds, scope],
-          );
+    const rows: ValueRow[] = await this.dataSource.query(
+      `SELECT * FROM (${latestSql("ANY($1)", scope === undefined ? undefined : "$2")}) latest ORDER BY "vehicleId", code`,
+      scope === undefined ? [vehicleIds] : [vehicleIds, scope],
+    );
     return rows.map((row) => hydrate(new Signal(), row));
   }
 
