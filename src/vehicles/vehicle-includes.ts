@@ -1,25 +1,34 @@
-import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from "graphql";
-import type { Context } from "../graphql/context";
+import type { FieldNode, GraphQLResolveInfo } from "graphql";
+import { childSets, fieldsIn, type Fragments } from "../graphql/selection";
+import type { Vehicle } from "./vehicle.entity";
 
 /**
  * Something another feature reads for each vehicle, fetched in the vehicle's own statement when the
  * query asks for it (a look-ahead): `vehicle(id) { signals }` or a page of vehicles with their
  * signals costs one statement, not one for the vehicles and one more for what hangs off them.
- * Only a shortcut: without it (a fragment spread, a field with other arguments) the feature's own
- * loader fetches the same rows.
+ * Only a shortcut: without it the feature's own loader fetches the same rows.
  */
 export interface VehicleInclude {
-  /** Unique among the includes. */
-  readonly name: string;
-  /** Whether this selection of a Vehicle field asks for what the include fetches. */
+  /** Whether this Vehicle field asks for what the include fetches. */
   wants(field: FieldNode): boolean;
+  /** What to fetch for `fields` (every selection of a Vehicle field it wants, fragments in `fragments`). */
+  plan(fields: readonly FieldNode[], fragments: Fragments): IncludePlan;
+}
+
+export interface IncludePlan {
+  /** Equal for plans that fetch the same. */
+  readonly key: string;
   /**
    * One SQL value per vehicle row `v` (JSON); `scope` is the SQL parameter holding the user a viewer is
    * limited to, or undefined when the viewer sees every user's rows.
    */
   sql(scope: string | undefined): string;
-  /** Hands one vehicle's fetched value to the feature (it primes its loader with it). */
-  use(ctx: Context, vehicleId: string, value: unknown): void;
+  /**
+   * Hands one vehicle's fetched value to the feature, which keeps it with that Vehicle object: the
+   * object answers only the selections the plan was made for (another selection of the same vehicle
+   * is another object, from another loader or page).
+   */
+  use(vehicle: Vehicle, value: unknown): void;
 }
 
 // Registered by the schema's assembly (src/api/schema.ts): features that read per vehicle know vehicles, never the reverse.
@@ -30,34 +39,23 @@ export function registerVehicleInclude(include: VehicleInclude): void {
 }
 
 /**
- * The includes the Vehicle selections under `info`'s field ask for, following `path` (e.g. `edges`,
- * `node` for a connection). Fields are looked at directly and in inline fragments; fragment spreads
- * and `@skip`/`@include` are left to the loaders.
+ * The plans of the includes that the Vehicle selections under `info`'s field ask for, following `path`
+ * (e.g. `edges`, `node` for a connection), through fragments.
  */
-export function includesFor(info: GraphQLResolveInfo, path: readonly string[] = []): VehicleInclude[] {
+export function includesFor(info: GraphQLResolveInfo, path: readonly string[] = []): IncludePlan[] {
   if (registered.length === 0) return [];
-  let sets: SelectionSetNode[] = info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : []));
-  for (const name of path) sets = fieldsOf(sets).flatMap((field) => (field.name.value === name && field.selectionSet ? [field.selectionSet] : []));
-  const fields = fieldsOf(sets);
-  return registered.filter((include) => fields.some((field) => !field.directives?.length && include.wants(field)));
+  let fields = fieldsIn(info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : [])), info.fragments);
+  for (const name of path) fields = fieldsIn(childSets(fields, name), info.fragments);
+  return registered.flatMap((include) => {
+    const wanted = fields.filter((field) => include.wants(field));
+    return wanted.length === 0 ? [] : [include.plan(wanted, info.fragments)];
+  });
 }
 
-function fieldsOf(sets: readonly SelectionSetNode[]): FieldNode[] {
-  const fields: FieldNode[] = [];
-  const visit = (set: SelectionSetNode) => {
-    for (const selection of set.selections) {
-      if (selection.kind === Kind.FIELD) fields.push(selection);
-      else if (selection.kind === Kind.INLINE_FRAGMENT && !selection.directives?.length) visit(selection.selectionSet);
-    }
-  };
-  sets.forEach(visit);
-  return fields;
+/** Hands each plan's value in `row` (columns named by includeColumn) to its feature. */
+export function useIncludes(plans: readonly IncludePlan[], vehicle: Vehicle, row: Readonly<Record<string, unknown>>): void {
+  plans.forEach((plan, index) => plan.use(vehicle, row[includeColumn(index)]));
 }
 
-/** Hands each include's value in `row` (columns `include0`, `include1` … as `columns` named them) to its feature. */
-export function useIncludes(ctx: Context, includes: readonly VehicleInclude[], vehicleId: string, row: Record<string, unknown>): void {
-  includes.forEach((include, index) => include.use(ctx, vehicleId, row[includeColumn(index)]));
-}
-
-/** The name of the include at `index` among a statement's columns. */
+/** The name of the plan at `index` among a statement's columns. */
 export const includeColumn = (index: number): string => `include${index}`;

@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import { perOperation } from "../graphql/context";
-import { useIncludes, type VehicleInclude } from "./vehicle-includes";
+import { useIncludes, type IncludePlan } from "./vehicle-includes";
 import { VehicleService } from "./vehicle.service";
 
 /**
@@ -10,11 +10,11 @@ import { VehicleService } from "./vehicle.service";
  */
 export const vehiclesOf = perOperation((ctx) => {
   const service = new VehicleService(ctx.dataSource);
-  const loader = (includes: readonly VehicleInclude[]) =>
+  const loader = (includes: readonly IncludePlan[]) =>
     new DataLoader(async (ids: readonly string[]) => {
       const found = new Map(
         (await service.byIds(ctx.viewer, ids, includes)).map(({ vehicle, row }) => {
-          useIncludes(ctx, includes, vehicle.id, row);
+          useIncludes(includes, vehicle, row);
           return [vehicle.id, vehicle];
         }),
       );
@@ -25,10 +25,10 @@ export const vehiclesOf = perOperation((ctx) => {
   return {
     service,
     vehicle,
-    vehicleWith: (includes: readonly VehicleInclude[]) => {
+    vehicleWith: (includes: readonly IncludePlan[]) => {
       if (includes.length === 0) return vehicle;
       // One loader per set of includes (few: each feature registers one).
-      const key = includes.map((include) => include.name).join(",");
+      const key = includes.map((include) => include.key).join("|");
       let made = withIncludes.get(key);
       if (!made) withIncludes.set(key, (made = loader(includes)));
       return made;

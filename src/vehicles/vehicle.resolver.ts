@@ -29,7 +29,7 @@ export class VehicleResolver {
     const first = pageSize(args);
     const includes = includesFor(info, ["edges", "node"]);
     const page = await vehiclesOf(ctx).service.page(ctx.viewer, args, ordering, first, after, conditions, includes);
-    for (const { node, raw } of page.rows) if (raw) useIncludes(ctx, includes, node.id, raw);
+    for (const { node, raw } of page.rows) if (raw) useIncludes(includes, node, raw);
     return Object.assign(new VehicleConnection(), toConnection(page, first, kind, args.after ?? undefined));
   }
 }

@@ -5,7 +5,7 @@ import type { CursorKey, CursorPart } from "../graphql/cursor";
 import { keysetPage } from "../graphql/keyset";
 import { signalConditionPredicates, signalSortValue, type CheckedCondition } from "./vehicle-signal-filter";
 import { Vehicle } from "./vehicle.entity";
-import { includeColumn, type VehicleInclude } from "./vehicle-includes";
+import { includeColumn, type IncludePlan } from "./vehicle-includes";
 import { VehicleOrderField } from "./vehicles.args";
 
 export interface VehicleFilter {
@@ -57,7 +57,7 @@ export class VehicleService {
    * its row (which holds the values of `includes`, see includeColumn). Plain SQL: the query builder
    * and its entity mapping cost more than the statement for this one-row read of every `vehicle(id)`.
    */
-  async byIds(viewer: Viewer, ids: readonly string[], includes: readonly VehicleInclude[] = []): Promise<Array<{ vehicle: Vehicle; row: Record<string, unknown> }>> {
+  async byIds(viewer: Viewer, ids: readonly string[], includes: readonly IncludePlan[] = []): Promise<Array<{ vehicle: Vehicle; row: Record<string, unknown> }>> {
     const scope = scopeOf(viewer);
     const scopeParameter = scope === undefined ? undefined : "$2";
     const included = includes.map((include, index) => `, ${include.sql(scopeParameter)} AS "${includeColumn(index)}"`).join("");
@@ -79,7 +79,7 @@ export class VehicleService {
     first: number,
     after: CursorKey | undefined,
     conditions: readonly CheckedCondition[] = [],
-    includes: readonly VehicleInclude[] = [],
+    includes: readonly IncludePlan[] = [],
   ): Promise<PageRows<Vehicle>> {
     const query = this.filtered(viewer, filter);
     // `:scope` is set by scoped() for a user.
