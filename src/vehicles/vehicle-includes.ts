@@ -44,6 +44,21 @@ export function registerVehicleInclude(include: VehicleInclude): void {
  */
 export function includesFor(info: GraphQLResolveInfo, path: readonly string[] = []): IncludePlan[] {
   if (registered.length === 0) return [];
+  // Parsed documents are cached (Apollo's document store), so the same field node comes back with every
+  // request of the same query: its plans are made once. Several merged nodes depend on the variables
+  // (@skip on one of them): planned each time.
+  if (info.fieldNodes.length !== 1) return plan(info, path);
+  const key = path.join(".");
+  let known = planned.get(info.fieldNodes[0]);
+  if (!known) planned.set(info.fieldNodes[0], (known = new Map()));
+  let plans = known.get(key);
+  if (!plans) known.set(key, (plans = plan(info, path)));
+  return plans;
+}
+
+const planned = new WeakMap<FieldNode, Map<string, IncludePlan[]>>();
+
+function plan(info: GraphQLResolveInfo, path: readonly string[]): IncludePlan[] {
   let fields = fieldsIn(info.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : [])), info.fragments);
   for (const name of path) fields = fieldsIn(childSets(fields, name), info.fragments);
   return registered.flatMap((include) => {

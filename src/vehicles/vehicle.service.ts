@@ -29,8 +29,15 @@ const SORT_COLUMN: Record<VehicleOrderField, string | undefined> = {
   [VehicleOrderField.FIRST_SEEN_AT]: "v.first_seen_at",
 };
 
-const VEHICLE_COLUMNS = `v.id, v.make, v.model, v.year, v.vin, v.user_id AS "userId", v.owner_read_at AS "ownerReadAt",
-  v.owner_event_id AS "ownerEventId", v.first_seen_at AS "firstSeenAt", v.last_seen_at AS "lastSeenAt"`;
+/** A timestamp as epoch milliseconds: a float and `new Date(ms)` cost less than pg's parsing of timestamptz text. */
+const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
+
+/** A vehicle's columns under its property names, times as epochMs. */
+const VEHICLE_COLUMNS = `v.id AS "id", v.make AS "make", v.model AS "model", v.year AS "year", v.vin AS "vin", v.user_id AS "userId",
+  ${epochMs("v.owner_read_at")} AS "ownerReadAt", v.owner_event_id AS "ownerEventId",
+  ${epochMs("v.first_seen_at")} AS "firstSeenAt", ${epochMs("v.last_seen_at")} AS "lastSeenAt"`;
+
+const dateOf = (ms: unknown): Date | null => (ms === null ? null : new Date(ms as number));
 
 /** A Vehicle from a VEHICLE_COLUMNS row. */
 function vehicleOf(row: Record<string, unknown>): Vehicle {
@@ -41,10 +48,10 @@ function vehicleOf(row: Record<string, unknown>): Vehicle {
   vehicle.year = row.year as number | null;
   vehicle.vin = row.vin as string | null;
   vehicle.userId = row.userId as string | null;
-  vehicle.ownerReadAt = row.ownerReadAt as Date | null;
+  vehicle.ownerReadAt = dateOf(row.ownerReadAt);
   vehicle.ownerEventId = row.ownerEventId as string | null;
-  vehicle.firstSeenAt = row.firstSeenAt as Date;
-  vehicle.lastSeenAt = row.lastSeenAt as Date;
+  vehicle.firstSeenAt = dateOf(row.firstSeenAt)!;
+  vehicle.lastSeenAt = dateOf(row.lastSeenAt)!;
   return vehicle;
 }
 
@@ -61,9 +68,11 @@ export class VehicleService {
     const scope = scopeOf(viewer);
     const scopeParameter = scope === undefined ? undefined : "$2";
     const included = includes.map((include, index) => `, ${include.sql(scopeParameter)} AS "${includeColumn(index)}"`).join("");
+    // One id (every `vehicle(id)` alone) goes as text: pg need not write an array literal for it.
+    const one = ids.length === 1;
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
-      `SELECT ${VEHICLE_COLUMNS}${included} FROM vehicles v WHERE v.id = ANY($1)${scope === undefined ? "" : " AND v.user_id = $2"}`,
-      scope === undefined ? [ids] : [ids, scope],
+      `SELECT ${VEHICLE_COLUMNS}${included} FROM vehicles v WHERE v.id = ${one ? "$1" : "ANY($1)"}${scope === undefined ? "" : " AND v.user_id = $2"}`,
+      [one ? ids[0] : ids, ...(scope === undefined ? [] : [scope])],
     );
     return rows.map((row) => ({ vehicle: vehicleOf(row), row }));
   }
@@ -81,7 +90,8 @@ export class VehicleService {
     conditions: readonly CheckedCondition[] = [],
     includes: readonly IncludePlan[] = [],
   ): Promise<PageRows<Vehicle>> {
-    const query = this.filtered(viewer, filter);
+    // Plain columns made into vehicles by vehicleOf (keysetPage's hydrate), not TypeORM's entity mapping.
+    const query = this.filtered(viewer, filter).select(VEHICLE_COLUMNS);
     // `:scope` is set by scoped() for a user.
     includes.forEach((include, index) => query.addSelect(include.sql(scopeOf(viewer) === undefined ? undefined : ":scope"), includeColumn(index)));
     for (const predicate of signalConditionPredicates(conditions, scopeOf(viewer))) query.andWhere(predicate.sql, predicate.parameters);
@@ -89,10 +99,10 @@ export class VehicleService {
       query.setParameter("sortCode", ordering.signal);
       const column = signalSortValue(query, scopeOf(viewer));
       const order = { column, columnType: "float8", nullsLast: true, id: "v.id", idType: "text", direction: ordering.direction } as const;
-      return keysetPage(query, order, first, after);
+      return keysetPage(query, order, first, after, vehicleOf);
     }
     const order = { column: SORT_COLUMN[ordering.field], id: "v.id", idType: "text", direction: ordering.direction } as const;
-    return keysetPage(query, order, first, after);
+    return keysetPage(query, order, first, after, vehicleOf);
   }
 
   /** Cursor key of an ordering (see `page`). */
