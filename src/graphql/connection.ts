@@ -50,7 +50,13 @@ export interface ConnectionShape<T> {
  * and its ordering (see cursor.ts).
  */
 export function toConnection<T>(page: PageRows<T>, first: number, kind: string, after: string | undefined): ConnectionShape<T> {
-  const edges = page.rows.slice(0, first).map(({ node, key }) => ({ cursor: encodeCursor(kind, key), node }));
+  // Cursors are encoded when asked for: a page of 100 usually wants none but the last (pageInfo).
+  const edges = page.rows.slice(0, first).map(({ node, key }): Edge<T> => ({
+    node,
+    get cursor() {
+      return encodeCursor(kind, key);
+    },
+  }));
   return {
     edges,
     pageInfo: {

@@ -78,8 +78,19 @@ const FIELD_COLUMNS = new Map<string, readonly ValueColumn[]>([
   ["series", []],
 ]);
 
-/** Latest values fetched with a Vehicle object (see latestSignalsInclude), read by its `signals` and `signal` fields. */
-export const includedLatest = new WeakMap<Vehicle, Signal[]>();
+/**
+ * Latest values fetched with a Vehicle object (see latestSignalsInclude), read by its `signals` and
+ * `signal` fields. Kept on the object under a symbol (GraphQL and JSON never see it): a WeakMap entry
+ * per vehicle of every page cost more, in its insert and in the garbage collector.
+ */
+const INCLUDED_LATEST = Symbol("includedLatest");
+type WithLatest = Vehicle & { [INCLUDED_LATEST]?: Signal[] };
+export const includedLatest = {
+  get: (vehicle: Vehicle): Signal[] | undefined => (vehicle as WithLatest)[INCLUDED_LATEST],
+  set: (vehicle: Vehicle, signals: Signal[]): void => {
+    (vehicle as WithLatest)[INCLUDED_LATEST] = signals;
+  },
+};
 
 /**
  * A vehicle's latest values fetched with the vehicle (one statement for `vehicle(id) { signals }` and
