@@ -112,6 +112,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // First, so every request gets its line and its request id, whatever answers it.
   expressApp.use(requestLogs(logger));
   expressApp.use(securityHeaders());
+  // /graphql is mounted here, its handlers added by start(): the most frequent requests pass no other router.
+  const graphqlRoutes = express.Router();
+  expressApp.use("/graphql", graphqlRoutes);
   // With a spool, readiness also says how deep it is: an operator watches it drain.
   expressApp.use(
     healthRouter(
@@ -239,8 +242,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     });
     await apollo.start();
     const rateLimits = graphqlRateLimits({ perToken: config.graphqlRateLimit, perIp: config.graphqlIpRateLimit });
-    expressApp.use(
-      "/graphql",
+    graphqlRoutes.use(
       // Cheapest first: the IP limit before any work, the token limit once the token is verified.
       ...rateLimits.perIp,
       authenticate(tokens),
