@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { readRows } from "../db/data-source";
 import { SortDirection } from "../graphql/connection";
 import type { CursorKey } from "../graphql/cursor";
 import { SignalError } from "./signal-error.entity";
@@ -155,7 +156,8 @@ export class SignalService {
 
   /** Latest good values of the vehicles, by vehicle then code; for a user, their own (see latestSql). */
   async latestByVehicles(vehicleIds: readonly string[], scope: string | undefined): Promise<Signal[]> {
-    const rows: ValueRow[] = await this.dataSource.query(
+    const rows = await readRows<ValueRow>(
+      this.dataSource,
       `SELECT * FROM (${latestSql("ANY($1)", scope === undefined ? undefined : "$2")}) latest ORDER BY "vehicleId", code`,
       scope === undefined ? [vehicleIds] : [vehicleIds, scope],
     );

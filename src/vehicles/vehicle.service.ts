@@ -2,6 +2,7 @@ import type { DataSource, SelectQueryBuilder } from "typeorm";
 import { scopeOf, type Viewer } from "../auth/viewer";
 import type { PageRows, SortDirection } from "../graphql/connection";
 import type { CursorKey, CursorPart } from "../graphql/cursor";
+import { readRows } from "../db/data-source";
 import { keysetPage } from "../graphql/keyset";
 import { signalConditionPredicates, signalSortValue, type CheckedCondition } from "./vehicle-signal-filter";
 import { Vehicle } from "./vehicle.entity";
@@ -70,7 +71,8 @@ export class VehicleService {
     const included = includes.map((include, index) => `, ${include.sql(scopeParameter)} AS "${includeColumn(index)}"`).join("");
     // One id (every `vehicle(id)` alone) goes as text: pg need not write an array literal for it.
     const one = ids.length === 1;
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+    const rows = await readRows<Record<string, unknown>>(
+      this.dataSource,
       `SELECT ${VEHICLE_COLUMNS}${included} FROM vehicles v WHERE v.id = ${one ? "$1" : "ANY($1)"}${scope === undefined ? "" : " AND v.user_id = $2"}`,
       [one ? ids[0] : ids, ...(scope === undefined ? [] : [scope])],
     );
