@@ -52,7 +52,7 @@ export const signalsOf = perOperation(({ dataSource, viewer }) => {
 });
 
 /**
- * The Signal fields and the value columns each reads (`vehicleId` and `code` are always read). A field
+ * The Signal fields and the value columns each reads (`code` is always read, `vehicleId` is the vehicle's). A field
  * not listed here reads every column, so a field added later is answered right before it is listed.
  */
 const FIELD_COLUMNS = new Map<string, readonly ValueColumn[]>([
@@ -101,7 +101,8 @@ export const includedLatest = {
 export const latestSignalsInclude: VehicleInclude = {
   wants: (field) => field.name.value === "signal" || (field.name.value === "signals" && !field.arguments?.some((arg) => arg.name.value === "asOf")),
   plan(fields, fragments): IncludePlan {
-    let columns: Set<ValueColumn> | undefined = new Set<ValueColumn>(["vehicleId", "code"]);
+    // The vehicle's id is not repeated in every value: signalsFromJson sets it from the vehicle.
+    let columns: Set<ValueColumn> | undefined = new Set<ValueColumn>(["code"]);
     for (const field of fieldsIn(fields.flatMap((f) => (f.selectionSet ? [f.selectionSet] : [])), fragments)) {
       const reads = FIELD_COLUMNS.get(field.name.value);
       if (reads === undefined) {
@@ -114,7 +115,7 @@ export const latestSignalsInclude: VehicleInclude = {
     return {
       key: `latest:${chosen ? [...chosen].sort().join(",") : "*"}`,
       sql: (scope) => `(SELECT coalesce(json_agg(l ORDER BY l.code), '[]'::json) FROM (${latestSql("v.id", scope, chosen)}) l)`,
-      use: (vehicle, value) => includedLatest.set(vehicle, signalsFromJson(value)),
+      use: (vehicle, value) => includedLatest.set(vehicle, signalsFromJson(value, vehicle.id)),
     };
   },
 };

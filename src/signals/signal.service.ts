@@ -136,12 +136,14 @@ export function latestSql(vehicles: string, scope: string | undefined, columns?:
 const TIMES = ["retrievedAt", "oemUpdatedAt", "receivedAt", "observedAt"] as const;
 
 /**
- * Signals from a JSON array of VALUE_COLUMNS rows (latestSql's rows aggregated by json_agg), with only
- * the columns asked for. The parsed objects themselves are the values (their times made dates in
- * place): GraphQL reads their properties and nothing asks for the class, and a page holds 1,000 of them.
+ * Signals of vehicle `vehicleId` from a JSON array of VALUE_COLUMNS rows (latestSql's rows aggregated by
+ * json_agg), with only the columns asked for (the vehicle's id is set here, not repeated in the JSON).
+ * The parsed objects themselves are the values (their times made dates in place): GraphQL reads their
+ * properties and nothing asks for the class, and a page holds 1,000 of them.
  */
-export function signalsFromJson(rows: unknown): Signal[] {
+export function signalsFromJson(rows: unknown, vehicleId: string): Signal[] {
   for (const row of rows as Array<Record<string, unknown>>) {
+    row.vehicleId = vehicleId;
     for (const time of TIMES) if (typeof row[time] === "number") row[time] = new Date(row[time]);
   }
   return rows as Signal[];
