@@ -12,6 +12,7 @@
  *   npm run bench:query                        # 50 clients, 3 rounds of 10 s, 500 vehicles
  *   BENCH_CLIENTS=50 BENCH_SECONDS=10 BENCH_ROUNDS=3 VEHICLES=500 npm run bench:query
  *   BENCH_SMOKE=1 npm run bench:query          # seconds, for CI; appends nothing
+ *   BENCH_ONLY=one|page npm run bench:query    # one comparison alone (a profile of one query); appends nothing
  *
  * PostGraphile runs as its CLI does (`postgraphile -c <url> -s public --disable-query-log`), without
  * auth. Scratch database and servers are dropped and stopped afterwards, even on failure.
@@ -24,6 +25,7 @@ import {
   knob,
   LOAD,
   loops,
+  type Measurement,
   postDelivery,
   ratio,
   report,
@@ -38,6 +40,9 @@ import {
 const VEHICLES = knob("VEHICLES", 500, 20);
 const SIGNALS = 10;
 const PAGE = Math.min(100, VEHICLES);
+/** `one` or `page`: run that comparison alone (for a profile of one query shape); nothing is appended then. */
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== "one" && ONLY !== "page") throw new Error("BENCH_ONLY must be one or page");
 const CODES = Array.from({ length: SIGNALS }, (_, i) => `benchgroup-signal${i}`);
 
 const vehicleId = (index: number) => `bench-vehicle-${String(index).padStart(5, "0")}`;
@@ -72,6 +77,10 @@ exitOnError(async () => {
   const loadSeconds = round((performance.now() - loadStarted) / 1000);
   const [bare, postgraphile] = await Promise.all([startBare(database.url), startPostGraphile(database.url)]);
 
+  if (ONLY === "page") {
+    await comparePage(fleetgraph.url, postgraphile.url, jwt, true);
+    return;
+  }
   const one = await compare([
     {
       name: fleetgraph.name,
@@ -103,29 +112,13 @@ exitOnError(async () => {
     },
   ]);
 
-  const page = await compare([
-    {
-      name: fleetgraph.name,
-      request: () =>
-        timed(async () => {
-          const query = `{ vehicles(first: ${PAGE}) { edges { node { id signals { code value } } } } }`;
-          const data = (await graphql(fleetgraph.url, query, undefined, jwt)) as { vehicles: { edges: Array<{ node: { signals: Signals } }> } };
-          return data.vehicles.edges.reduce((sum, edge) => sum + edge.node.signals.length, 0);
-        }, PAGE * SIGNALS),
-    },
-    {
-      name: postgraphile.name,
-      request: () =>
-        timed(async () => {
-          const query = `{ allVehicles(first: ${PAGE}, orderBy: PRIMARY_KEY_ASC) { nodes { id signalsByVehicleId { nodes { code value } } } } }`;
-          const data = (await graphql(postgraphile.url, query)) as { allVehicles: Nodes<{ signalsByVehicleId: Nodes<unknown> }> };
-          return data.allVehicles.nodes.reduce((sum, node) => sum + node.signalsByVehicleId.nodes.length, 0);
-        }, PAGE * SIGNALS),
-    },
-  ]);
-
+  if (ONLY === "one") {
+    for (const [name, m] of one) process.stdout.write(`${name}: ${m.perSecond}/s p50 ${m.p50ms} ms p99 ${m.p99ms} ms, ${m.failures} failed\n`);
+    return;
+  }
+  const page = await comparePage(fleetgraph.url, postgraphile.url, jwt, false);
   const [f, b, p] = [fleetgraph, bare, postgraphile].map((server) => one.get(server.name)!);
-  const [fp, pp] = [fleetgraph, postgraphile].map((server) => page.get(server.name)!);
+  const [fp, pp] = [fleetgraph.name, postgraphile.name].map((name) => page.get(name)!);
   const failed = (m: { failures: number }) => `${m.failures} failed`;
   report("query", `${LOAD.clients} clients, ${LOAD.rounds}x${LOAD.seconds} s, ${VEHICLES} vehicles x ${SIGNALS} signals (loaded in ${loadSeconds} s)`, [
     {
@@ -140,3 +133,30 @@ exitOnError(async () => {
     { measured: `PostGraphile, \`allVehicles(first: ${PAGE})\` + signals`, ...pp, notes: failed(pp) },
   ]);
 });
+
+/** The 100-vehicle page, fleetgraph against PostGraphile; with `print`, prints the medians (BENCH_ONLY=page). */
+async function comparePage(fleetgraphUrl: string, postgraphileUrl: string, jwt: string, print: boolean): Promise<Map<string, Measurement>> {
+  const page = await compare([
+    {
+      name: "fleetgraph",
+      request: () =>
+        timed(async () => {
+          const query = `{ vehicles(first: ${PAGE}) { edges { node { id signals { code value } } } } }`;
+          const data = (await graphql(fleetgraphUrl, query, undefined, jwt)) as { vehicles: { edges: Array<{ node: { signals: Signals } }> } };
+          return data.vehicles.edges.reduce((sum, edge) => sum + edge.node.signals.length, 0);
+        }, PAGE * SIGNALS),
+    },
+    {
+      name: "PostGraphile",
+      request: () =>
+        timed(async () => {
+          const query = `{ allVehicles(first: ${PAGE}, orderBy: PRIMARY_KEY_ASC) { nodes { id signalsByVehicleId { nodes { code value } } } } }`;
+          const data = (await graphql(postgraphileUrl, query)) as { allVehicles: Nodes<{ signalsByVehicleId: Nodes<unknown> }> };
+          return data.allVehicles.nodes.reduce((sum, node) => sum + node.signalsByVehicleId.nodes.length, 0);
+        }, PAGE * SIGNALS),
+    },
+  ]);
+
+  if (print) for (const [name, m] of page) process.stdout.write(`${name}: ${m.perSecond}/s p50 ${m.p50ms} ms p99 ${m.p99ms} ms, ${m.failures} failed\n`);
+  return page;
+}

@@ -37,11 +37,11 @@ function place(url: string, functionName: string): string {
   return url;
 }
 
-/** Start-up: TypeScript compiling the sources (ts-node), not the service's work. */
+/** Start-up: loading modules (and TypeScript compiling them under ts-node), not the service's work. */
 function isStartup(nodeId: number): boolean {
   for (let id: number | undefined = nodeId; id !== undefined; id = parent.get(id)) {
     const { url } = byId.get(id)!.callFrame;
-    if (url.includes("node_modules/typescript/") || url.includes("node_modules/ts-node/")) return true;
+    if (url.includes("node_modules/typescript/") || url.includes("node_modules/ts-node/") || url.startsWith("node:internal/modules/")) return true;
   }
   return false;
 }
@@ -72,7 +72,7 @@ const top = (map: Map<string, number>, count: number) =>
 
 process.stdout.write(
   [
-    `busy ${busy.toFixed(0)} ms${deliveries ? ` for ${deliveries} deliveries: ${(busy / deliveries).toFixed(3)} ms each` : ""}; start-up (ts-node) ${startup.toFixed(0)} ms left out`,
+    `busy ${busy.toFixed(0)} ms${deliveries ? ` for ${deliveries} deliveries: ${(busy / deliveries).toFixed(3)} ms each` : ""}; start-up (module loading) ${startup.toFixed(0)} ms left out`,
     "",
     "self time by package or folder:",
     ...top(selfByPlace, 30),

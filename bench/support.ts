@@ -10,6 +10,8 @@ import path from "node:path";
 import { mintApiToken } from "../src/auth/token";
 import { Client } from "pg";
 import { hmacHex } from "../src/webhooks/signature";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensureBuilt } = require("../scripts/build") as { ensureBuilt: (root: string, log?: (message: string) => void) => void };
 
 const ROOT = path.join(__dirname, "..");
 
@@ -169,10 +171,6 @@ export async function startServer(
 }
 
 /**
- * The real service, compiled (`dist/`, as `npm start` runs it), on 127.0.0.1, port 0.
- * Without `databaseUrl` it runs its embedded default (PGlite) in a temporary DATA_DIR.
- */
-/**
  * The environment of a fleetgraph process under a bench: production mode on 127.0.0.1, port 0, the
  * bench's secrets, rate limits off (one token from one address at thousands of requests a second:
  * the limits would measure themselves), then `overrides`.
@@ -192,6 +190,10 @@ export function fleetgraphEnv(overrides: Record<string, string>): Record<string,
   };
 }
 
+/**
+ * The real service, built (`dist/src/main.js`, what `npm start` runs), on 127.0.0.1, port 0.
+ * Without `databaseUrl` it runs its embedded default (PGlite) in a temporary DATA_DIR.
+ */
 export function startFleetgraph(databaseUrl: string | undefined, name = "fleetgraph"): Promise<Server> {
   // The "fleetgraph listening" line (info) carries the URL.
   const env = fleetgraphEnv({ LOG_LEVEL: "info" });
@@ -209,10 +211,7 @@ export function startFleetgraph(databaseUrl: string | undefined, name = "fleetgr
   if (process.env.BENCH_TS_NODE === "1") {
     return startServer(name, [...profile, "-r", "ts-node/register", "src/main.ts"], env, listeningUrl);
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require("../scripts/build.js") as { ensureBuilt: (root?: string, log?: (message: string) => void) => void }).ensureBuilt(ROOT, (message) =>
-    process.stderr.write(`fleetgraph: ${message}\n`),
-  );
+  ensureBuilt(ROOT, (message) => process.stderr.write(`fleetgraph: ${message}\n`));
   return startServer(name, [...profile, "dist/src/main.js"], env, listeningUrl);
 }
 

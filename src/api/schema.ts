@@ -16,6 +16,8 @@ import { IssueCountsResolver } from "../issues/issue-counts.resolver";
 import { SignalErrorCountsResolver } from "../signals/signal-error-counts.resolver";
 import { DateTimeScalar } from "../graphql/scalars";
 import { ForgetUserResolver } from "./forget-user.resolver";
+import { latestSignalsInclude } from "../signals/signal.loaders";
+import { registerVehicleInclude } from "../vehicles/vehicle-includes";
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const RESOLVERS: NonEmptyArray<Function> = [
@@ -39,6 +41,8 @@ export const SCHEMA_FILE = path.join(__dirname, "..", "..", "schema.graphql");
 
 /** Builds the executable schema from the decorated classes (the single source of `schema.graphql`). */
 export async function buildAppSchema(): Promise<GraphQLSchema> {
+  // A vehicle's latest signals come in the vehicle's own statement when a query asks for both.
+  registerVehicleInclude(latestSignalsInclude);
   return buildSchema({
     resolvers: RESOLVERS,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],

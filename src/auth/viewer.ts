@@ -1,4 +1,5 @@
 import { errors, jwtVerify } from "jose";
+import { LRUCache } from "lru-cache";
 import { Unauthenticated } from "../errors";
 
 /**
@@ -32,8 +33,20 @@ function expiryOf(exp: unknown): Date {
   return new Date(exp * 1000);
 }
 
+/**
+ * Verified tokens kept: an app sends the same token with every request until it expires, and an
+ * HMAC check with its JSON parsing cost more than the rest of a small query's authentication.
+ */
+const VERIFIED_TOKENS = 10_000;
+
 export class TokenVerifier {
   private readonly key: Uint8Array | undefined;
+  /**
+   * Viewers of tokens that verified, keyed by the whole token (a hit is the very string that passed
+   * the signature check), each until its `exp`: bounded, least recently used out first. Refusals are
+   * not kept (a flood of junk tokens must not push out real ones).
+   */
+  private readonly verified = new LRUCache<string, Viewer & { readonly expiresAt: Date | undefined }>({ max: VERIFIED_TOKENS });
 
   constructor(secret: string | undefined) {
     this.key = secret === undefined ? undefined : new TextEncoder().encode(secret);
@@ -54,12 +67,20 @@ export class TokenVerifier {
     if (this.key === undefined) return { kind: "open" };
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!match) throw new Unauthenticated("missing bearer token");
+    const token = match[1];
+    const known = this.verified.get(token);
+    // jose refuses a token from its `exp` second on (exp <= now): the same here.
+    if (known?.expiresAt && known.expiresAt.getTime() > Date.now()) return known;
+    if (known) this.verified.delete(token);
     try {
-      const { payload } = await jwtVerify(match[1], this.key, { algorithms: ["HS256"] });
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"] });
       const expiresAt = expiryOf(payload.exp);
-      if (payload.role === "admin") return { kind: "admin", subject: payload.sub, expiresAt };
-      if (typeof payload.sub !== "string" || payload.sub === "") throw new Unauthenticated("token has no sub claim");
-      return { kind: "user", userId: payload.sub, expiresAt };
+      let viewer: Viewer & { readonly expiresAt: Date };
+      if (payload.role === "admin") viewer = { kind: "admin", subject: payload.sub, expiresAt };
+      else if (typeof payload.sub !== "string" || payload.sub === "") throw new Unauthenticated("token has no sub claim");
+      else viewer = { kind: "user", userId: payload.sub, expiresAt };
+      this.verified.set(token, viewer);
+      return viewer;
     } catch (error) {
       if (error instanceof Unauthenticated) throw error;
       if (error instanceof errors.JWTExpired) throw new Unauthenticated("token expired");

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { Client } from "pg";
+import { Client, type Pool } from "pg";
 import { DataSource, type DataSourceOptions } from "typeorm";
 import { AfterCommitSubscriber } from "./after-commit";
 import { SnakeNamingStrategy } from "./naming-strategy";
@@ -73,4 +73,15 @@ export function dataSourceOptions({ url, poolSize = 10, entities = [], connectTi
 
 export function createDataSource(settings: DataSourceSettings): DataSource {
   return new DataSource(dataSourceOptions(settings));
+}
+
+/**
+ * Rows of one read statement, straight from the DataSource's pg pool: TypeORM's query runner (one object
+ * graph per statement, its broadcaster and logger) cost more than the statement's own parsing on the
+ * hottest reads. Same pool, same client-side timeouts; errors are pg's own (db/pg-errors classifies them).
+ */
+export async function readRows<T>(dataSource: DataSource, sql: string, parameters: readonly unknown[]): Promise<T[]> {
+  const pool = (dataSource.driver as unknown as { master?: Pool }).master;
+  if (!dataSource.isInitialized || !pool) throw new Error("DataSource is not initialized");
+  return (await pool.query(sql, parameters as unknown[])).rows as T[];
 }

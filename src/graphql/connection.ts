@@ -28,7 +28,8 @@ export class PageInfo {
 
 /** What a service returns for one page: the rows (one more than asked for, to know if more follow) and their sort keys. */
 export interface PageRows<T> {
-  readonly rows: ReadonlyArray<{ node: T; key: CursorKey }>;
+  /** `raw`: the row as the statement returned it, with any extra columns (see keysetPage). */
+  readonly rows: ReadonlyArray<{ node: T; key: CursorKey; raw?: Readonly<Record<string, unknown>> }>;
   /** Counted only when a client asks for `totalCount`. */
   readonly count: () => Promise<number>;
 }
@@ -49,7 +50,13 @@ export interface ConnectionShape<T> {
  * and its ordering (see cursor.ts).
  */
 export function toConnection<T>(page: PageRows<T>, first: number, kind: string, after: string | undefined): ConnectionShape<T> {
-  const edges = page.rows.slice(0, first).map(({ node, key }) => ({ cursor: encodeCursor(kind, key), node }));
+  // Cursors are encoded when asked for: a page of 100 usually wants none but the last (pageInfo).
+  const edges = page.rows.slice(0, first).map(({ node, key }): Edge<T> => ({
+    node,
+    get cursor() {
+      return encodeCursor(kind, key);
+    },
+  }));
   return {
     edges,
     pageInfo: {

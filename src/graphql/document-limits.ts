@@ -2,6 +2,7 @@ import { graphqlErrorOf } from "./errors";
 import { AppError } from "../errors";
 import type { RequestHandler } from "express";
 import { GraphQLError, Lexer, Source, TokenKind } from "graphql";
+import { LRUCache } from "lru-cache";
 
 /**
  * Most lexical tokens one document may have. A real query has tens to hundreds (the introspection
@@ -44,12 +45,26 @@ export function checkDocumentSource(source: string): GraphQLError | undefined {
   return undefined;
 }
 
+/**
+ * Documents that passed, by their text: apps send the same few documents again and again (Apollo keeps
+ * their parsed and validated form likewise). Only short ones are kept, so the cache stays small.
+ */
+const PASSED_DOCUMENTS = 1000;
+const KEPT_DOCUMENT_LENGTH = 10_000;
+
 /** Express middleware for GraphQL over HTTP: refuses a too large document (POST body or GET `query`) with 400 before it is parsed. */
 export function documentLimits(): RequestHandler {
+  const passed = new LRUCache<string, true>({ max: PASSED_DOCUMENTS });
+  const check = (query: string): GraphQLError | undefined => {
+    if (passed.has(query)) return undefined;
+    const error = checkDocumentSource(query);
+    if (!error && query.length <= KEPT_DOCUMENT_LENGTH) passed.set(query, true);
+    return error;
+  };
   return (req, res, next) => {
     const body: unknown = req.body;
     const query = req.method === "GET" ? req.query.query : body !== null && typeof body === "object" ? (body as { query?: unknown }).query : undefined;
-    const error = typeof query === "string" ? checkDocumentSource(query) : undefined;
+    const error = typeof query === "string" ? check(query) : undefined;
     if (!error) return next();
     res.status(400).json({ errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
   };

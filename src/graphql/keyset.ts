@@ -31,6 +31,11 @@ export async function keysetPage<T extends ObjectLiteral>(
   order: KeysetOrder,
   first: number,
   after: CursorKey | undefined,
+  /**
+   * Makes a node of a raw row, for a query whose select the caller chose: TypeORM's entity mapping is
+   * then skipped (most of a 100-row page's time in TypeORM). Without it, the entities TypeORM maps.
+   */
+  hydrate?: (raw: Record<string, unknown>) => T,
 ): Promise<PageRows<T>> {
   const dir = order.direction === SortDirection.DESC ? "DESC" : "ASC";
   const cmp = dir === "DESC" ? "<" : ">";
@@ -56,9 +61,18 @@ export async function keysetPage<T extends ObjectLiteral>(
     query.orderBy(order.id, dir);
     if (after) query.andWhere(`${order.id} ${cmp} ${id}`, { afterId: after[0] });
   }
-  const { entities, raw } = await query.limit(first + 1).getRawAndEntities<{ sort_key?: string | number | null }>();
+  type Raw = { sort_key?: string | number | null } & Record<string, unknown>;
+  query.limit(first + 1);
+  let entities: T[];
+  let raw: Raw[];
+  if (hydrate) {
+    raw = await query.getRawMany<Raw>();
+    entities = raw.map(hydrate);
+  } else {
+    ({ entities, raw } = await query.getRawAndEntities<Raw>());
+  }
   return {
-    rows: entities.map((node, index) => ({ node, key: order.column ? [sortKeyText(raw[index].sort_key), node.id] : [node.id] })),
+    rows: entities.map((node, index) => ({ node, key: order.column ? [sortKeyText(raw[index].sort_key), node.id] : [node.id], raw: raw[index] })),
     count: () => filtered.getCount(),
   };
 }

@@ -202,6 +202,10 @@ export function operationCost(
   return root ? selectionCost(operation.selectionSet, root) : 0;
 }
 
+const depths = new WeakMap<OperationDefinitionNode, number>();
+/** Costs of operations without variables (a schema per process: the key needs no schema). */
+const constantCosts = new WeakMap<OperationDefinitionNode, number>();
+
 function limitError(message: string, code: string, extensions: Record<string, number>): GraphQLError {
   // 400 like other request errors: nothing was executed.
   return graphqlErrorOf(new AppError(400, code, message), extensions);
@@ -222,19 +226,26 @@ export function checkOperationLimits(
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | undefined,
 ): GraphQLError | undefined {
-  const depth = operationDepth(document, operation);
+  // Parsed documents are cached (Apollo's document store), so an operation node comes back with every
+  // request of the same query: its depth is measured once, and so is its cost when no variable can change it.
+  let depth = depths.get(operation);
+  if (depth === undefined) depths.set(operation, (depth = operationDepth(document, operation)));
   if (depth > MAX_DEPTH) {
     return limitError(`query is ${depth} levels deep; at most ${MAX_DEPTH} are allowed`, "QUERY_TOO_DEEP", { depth, maxDepth: MAX_DEPTH });
   }
   // Variables are coerced as execution will coerce them; a bad variable is the client's mistake.
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
   if (coerced.errors) return badInput(coerced.errors[0].message);
-  let cost: number;
-  try {
-    cost = operationCost(schema, document, operation, coerced.coerced);
-  } catch (error) {
-    if (error instanceof GraphQLError) return badInput(error.message);
-    throw error;
+  const constant = !operation.variableDefinitions?.length;
+  let cost = constant ? constantCosts.get(operation) : undefined;
+  if (cost === undefined) {
+    try {
+      cost = operationCost(schema, document, operation, coerced.coerced);
+    } catch (error) {
+      if (error instanceof GraphQLError) return badInput(error.message);
+      throw error;
+    }
+    if (constant) constantCosts.set(operation, cost);
   }
   if (cost > MAX_COST) {
     const shown = cost >= COST_CEILING ? `over ${COST_CEILING}` : String(cost);

@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { readRows } from "../db/data-source";
 import { SortDirection } from "../graphql/connection";
 import type { CursorKey } from "../graphql/cursor";
 import { SignalError } from "./signal-error.entity";
@@ -55,23 +56,45 @@ export interface SeriesRow {
  */
 const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
 
-/** The columns of `signals` and `signal_readings` under their entity property names (times as epochMs). */
-const VALUE_COLUMNS = (t: string) => `
-  ${t}.vehicle_id AS "vehicleId", ${t}.code, ${t}.name, ${t}.group_name AS "group", ${t}.body, ${t}.value, ${t}.unit,
-  ${epochMs(`${t}.retrieved_at`)} AS "retrievedAt", ${epochMs(`${t}.oem_updated_at`)} AS "oemUpdatedAt",
-  ${epochMs(`${t}.received_at`)} AS "receivedAt", ${epochMs(`${t}.observed_at`)} AS "observedAt", ${t}.event_id AS "eventId"`;
-
 type TimesAsMs<T> = { [K in keyof T]: T[K] extends Date ? number : T[K] extends Date | null ? number | null : T[K] };
 type ValueRow = TimesAsMs<Pick<Signal, "vehicleId" | "code" | "name" | "group" | "body" | "value" | "unit" | "retrievedAt" | "oemUpdatedAt" | "receivedAt" | "observedAt" | "eventId">>;
+/** A column of a value (of `signals` or `signal_readings`), by its entity property name. */
+export type ValueColumn = keyof ValueRow;
 
-/** Fills `target` from a VALUE_COLUMNS row, turning the epoch milliseconds back into dates. */
-function hydrate<T extends Signal | SignalReading>(target: T, row: ValueRow): T {
-  return Object.assign(target, row, {
-    retrievedAt: row.retrievedAt === null ? null : new Date(row.retrievedAt),
-    oemUpdatedAt: row.oemUpdatedAt === null ? null : new Date(row.oemUpdatedAt),
-    receivedAt: new Date(row.receivedAt),
-    observedAt: new Date(row.observedAt),
-  });
+/** Each value column in SQL, of the table aliased `t`, under its property name (times as epochMs). */
+const COLUMN_SQL: Record<ValueColumn, (t: string) => string> = {
+  vehicleId: (t) => `${t}.vehicle_id AS "vehicleId"`,
+  code: (t) => `${t}.code`,
+  name: (t) => `${t}.name`,
+  group: (t) => `${t}.group_name AS "group"`,
+  body: (t) => `${t}.body`,
+  value: (t) => `${t}.value`,
+  unit: (t) => `${t}.unit`,
+  retrievedAt: (t) => `${epochMs(`${t}.retrieved_at`)} AS "retrievedAt"`,
+  oemUpdatedAt: (t) => `${epochMs(`${t}.oem_updated_at`)} AS "oemUpdatedAt"`,
+  receivedAt: (t) => `${epochMs(`${t}.received_at`)} AS "receivedAt"`,
+  observedAt: (t) => `${epochMs(`${t}.observed_at`)} AS "observedAt"`,
+  eventId: (t) => `${t}.event_id AS "eventId"`,
+};
+const ALL_COLUMNS = Object.keys(COLUMN_SQL) as ValueColumn[];
+
+/** The value columns of `t` (all, or only `columns`, in one fixed order so UNION arms agree). */
+const VALUE_COLUMNS = (t: string, columns?: ReadonlySet<ValueColumn>) =>
+  ALL_COLUMNS.filter((column) => !columns || columns.has(column))
+    .map((column) => COLUMN_SQL[column](t))
+    .join(", ");
+
+/**
+ * Fills `target` from a VALUE_COLUMNS row, turning the epoch milliseconds back into dates. A row of
+ * some columns only (see latestSql) fills only those.
+ */
+function hydrate<T extends Signal | SignalReading>(target: T, row: Partial<ValueRow>): T {
+  Object.assign(target, row);
+  if (row.retrievedAt !== undefined) target.retrievedAt = row.retrievedAt === null ? null : new Date(row.retrievedAt);
+  if (row.oemUpdatedAt !== undefined) target.oemUpdatedAt = row.oemUpdatedAt === null ? null : new Date(row.oemUpdatedAt);
+  if (row.receivedAt !== undefined) target.receivedAt = new Date(row.receivedAt);
+  if (row.observedAt !== undefined) target.observedAt = new Date(row.observedAt);
+  return target;
 }
 
 /**
@@ -87,42 +110,59 @@ function onlyUser(alias: string, scope: string | undefined, parameter: number): 
 const scopeParameters = (scope: string | undefined): string[] => (scope === undefined ? [] : [scope]);
 
 /**
+ * The latest good values (VALUE_COLUMNS rows, unordered; only `columns` when given) of the vehicles whose id is `= <vehicles>`
+ * (`ANY($1)`, or a vehicle row's `v.id`). For a user (`scope`: the SQL parameter holding their id),
+ * their own latest: the stored latest value where it was delivered for them, else their newest
+ * reading of that signal (another user's value can be newer by the car's clock, e.g. a previous
+ * owner's late delivery); rows of other users are the exception, so this costs one index probe for
+ * each of those only.
+ */
+export function latestSql(vehicles: string, scope: string | undefined, columns?: ReadonlySet<ValueColumn>): string {
+  if (scope === undefined) return `SELECT ${VALUE_COLUMNS("s", columns)} FROM signals s WHERE s.vehicle_id = ${vehicles}`;
+  return `SELECT ${VALUE_COLUMNS("s", columns)} FROM signals s WHERE s.vehicle_id = ${vehicles} AND s.user_id = ${scope}
+          UNION ALL
+          SELECT h.*
+            FROM signals s
+            CROSS JOIN LATERAL (
+              SELECT ${VALUE_COLUMNS("r", columns)}
+                FROM signal_readings r
+               WHERE r.user_id = ${scope} AND r.vehicle_id = s.vehicle_id AND r.code = s.code
+               ORDER BY r.observed_at DESC, r.event_id DESC, r.id DESC
+               LIMIT 1
+            ) h
+           WHERE s.vehicle_id = ${vehicles} AND s.user_id IS DISTINCT FROM ${scope}`;
+}
+
+const TIMES = ["retrievedAt", "oemUpdatedAt", "receivedAt", "observedAt"] as const;
+
+/**
+ * Signals of vehicle `vehicleId` from a JSON array of VALUE_COLUMNS rows (latestSql's rows aggregated by
+ * json_agg), with only the columns asked for (the vehicle's id is set here, not repeated in the JSON).
+ * The parsed objects themselves are the values (their times made dates in place): GraphQL reads their
+ * properties and nothing asks for the class, and a page holds 1,000 of them.
+ */
+export function signalsFromJson(rows: unknown, vehicleId: string): Signal[] {
+  for (const row of rows as Array<Record<string, unknown>>) {
+    row.vehicleId = vehicleId;
+    for (const time of TIMES) if (typeof row[time] === "number") row[time] = new Date(row[time]);
+  }
+  return rows as Signal[];
+}
+
+/**
  * Set-based reads of latest values, history, failures and time series: one statement per batch of
  * vehicles. `scope` is the Smartcar user a viewer is limited to (undefined: every user's rows).
  */
 export class SignalService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /**
-   * Latest good values of the vehicles, by vehicle then code. For a user, their own latest: the stored
-   * latest value where it was delivered for them, else their newest reading of that signal (another
-   * user's value can be newer by the car's clock, e.g. a previous owner's late delivery); rows of other
-   * users are the exception, so this costs one index probe for each of those only.
-   */
+  /** Latest good values of the vehicles, by vehicle then code; for a user, their own (see latestSql). */
   async latestByVehicles(vehicleIds: readonly string[], scope: string | undefined): Promise<Signal[]> {
-    const rows: ValueRow[] =
-      scope === undefined
-        ? await this.dataSource.query(`SELECT ${VALUE_COLUMNS("s")} FROM signals s WHERE s.vehicle_id = ANY($1) ORDER BY s.vehicle_id, s.code`, [
-            vehicleIds,
-          ])
-        : await this.dataSource.query(
-            `SELECT * FROM (
-               SELECT ${VALUE_COLUMNS("s")} FROM signals s WHERE s.vehicle_id = ANY($1) AND s.user_id = $2
-               UNION ALL
-               SELECT h.*
-                 FROM signals s
-                 CROSS JOIN LATERAL (
-                   SELECT ${VALUE_COLUMNS("r")}
-                     FROM signal_readings r
-                    WHERE r.user_id = $2 AND r.vehicle_id = s.vehicle_id AND r.code = s.code
-                    ORDER BY r.observed_at DESC, r.event_id DESC, r.id DESC
-                    LIMIT 1
-                 ) h
-                WHERE s.vehicle_id = ANY($1) AND s.user_id IS DISTINCT FROM $2
-             ) latest
-             ORDER BY "vehicleId", code`,
-            [vehicleIds, scope],
-          );
+    const rows = await readRows<ValueRow>(
+      this.dataSource,
+      `SELECT * FROM (${latestSql("ANY($1)", scope === undefined ? undefined : "$2")}) latest ORDER BY "vehicleId", code`,
+      scope === undefined ? [vehicleIds] : [vehicleIds, scope],
+    );
     return rows.map((row) => hydrate(new Signal(), row));
   }
 

@@ -5,7 +5,7 @@ import { Vehicle } from "../vehicles/vehicle.entity";
 import { checkCodes, signalsSize } from "./signal-codes";
 import { SignalError } from "./signal-error.entity";
 import { Signal } from "./signal.entity";
-import { signalsOf } from "./signal.loaders";
+import { includedLatest, signalsOf } from "./signal.loaders";
 
 /**
  * Nothing here needs class-validator (any code may be asked for; `asOf` is parsed by its scalar), and
@@ -28,26 +28,33 @@ class VehicleSignalsArgs {
 export class VehicleSignalsResolver {
   @FieldResolver(() => [Signal], { description: "Latest good value of each signal (or, with asOf, the value at that instant)" })
   @Extensions({ [LIST_SIZE]: signalsSize })
-  async signals(
+  signals(
     @Root() vehicle: Vehicle,
     @Args(() => VehicleSignalsArgs, { validate: false }) { codes, asOf }: VehicleSignalsArgs,
     @Ctx() ctx: Context,
-  ): Promise<Signal[]> {
+  ): Signal[] | Promise<Signal[]> {
     // Checked by hand (no class-validator here, see above): a long list, filtered once per vehicle of a page, costs seconds.
     const only = checkCodes(codes);
-    const signals = await (asOf ? signalsOf(ctx).asOf(asOf) : signalsOf(ctx).latest).load(vehicle.id);
-    if (only === undefined) return signals;
-    const wanted = new Set(only);
-    return signals.filter((signal) => wanted.has(signal.code));
+    const pick = (signals: Signal[]) => {
+      if (only === undefined) return signals;
+      const wanted = new Set(only);
+      return signals.filter((signal) => wanted.has(signal.code));
+    };
+    if (asOf) return signalsOf(ctx).asOf(asOf).load(vehicle.id).then(pick);
+    // Fetched with the vehicle (latestSignalsInclude): answered without a promise, once per vehicle of a page.
+    const included = includedLatest.get(vehicle);
+    return included ? pick(included) : signalsOf(ctx).latest.load(vehicle.id).then(pick);
   }
 
   @FieldResolver(() => Signal, { nullable: true, description: "Latest good value of one signal; null when never received" })
-  async signal(
+  signal(
     @Root() vehicle: Vehicle,
     @Arg("code", { description: "Smartcar signal code, e.g. tractionbattery-stateofcharge", validate: false }) code: string,
     @Ctx() ctx: Context,
-  ): Promise<Signal | null> {
-    return (await signalsOf(ctx).latest.load(vehicle.id)).find((signal) => signal.code === code) ?? null;
+  ): Signal | null | Promise<Signal | null> {
+    const find = (signals: Signal[]) => signals.find((signal) => signal.code === code) ?? null;
+    const included = includedLatest.get(vehicle);
+    return included ? find(included) : signalsOf(ctx).latest.load(vehicle.id).then(find);
   }
 
   @FieldResolver(() => [SignalError], { description: "Signals currently failing" })

@@ -157,7 +157,7 @@ export function webhookFastPath(options: WebhookRouterOptions): (req: IncomingMe
     // No body (req.is's test), another type or any encoding: express's route words those answers.
     if (type === undefined || !PLAIN_JSON.test(type) || (length === undefined && chunked === undefined)) return false;
     if (!isIdentity(req.headers["content-encoding"])) return false;
-    logRequest(req, res);
+    logRequest(req, res, () => undefined);
     apiSecurityHeaders(req, res, () => undefined);
     answer(req, res).catch((error: unknown) => {
       // Only writing the answer can fail here (everything before is answered as an error): nothing left to say.

@@ -51,6 +51,18 @@ describe("GraphQL access (contract, Access)", () => {
     });
   });
 
+  it("refuses a token once its exp has passed, though it was accepted (and kept as verified) before", async () => {
+    // The verified-token cache keys on the token alone: it must still honour exp.
+    const shortLived = await signToken({ sub: "user-a", expiresIn: 2 });
+    expect((await gql(t.url, "{ vehicle(id: \"veh-a1\") { id } }", { token: shortLived })).status).toBe(200);
+    expect((await gql(t.url, "{ vehicle(id: \"veh-a1\") { id } }", { token: shortLived })).status).toBe(200);
+    // exp is in whole seconds: wait until it is surely behind us.
+    await new Promise((resolve) => setTimeout(resolve, 3100));
+    const late = await gql(t.url, "{ vehicle(id: \"veh-a1\") { id } }", { token: shortLived });
+    expect(late.status).toBe(401);
+    expect(late.errors?.[0]).toMatchObject({ message: "token expired", extensions: { code: "UNAUTHENTICATED" } });
+  });
+
   describe("a user token", () => {
     it("sees only that user's vehicles and issues, counts included", async () => {
       const data = await gqlData<{ vehicles: Page; issues: Page }>(t.url, LIST, { token: userA });

@@ -265,6 +265,28 @@ describe("GraphQL queries", () => {
       }
     });
   });
+
+  it("answers every selection of a vehicle's signals alike, however the query spells it (aliases, fragments, directives, pages)", async () => {
+    // Signals may come with their vehicle, fetching only the columns the selection reads: each spelling must still get every field.
+    const full = { code: "tractionbattery-stateofcharge", value: 80, unit: "percent", name: "StateOfCharge", group: "TractionBattery", kind: "NUMBER", number: 80, body: { value: 80, unit: "percent" }, observedAt: new Date(minutes(0)).toISOString() };
+    type Answer = Record<string, unknown> & { vehicles: { edges: Array<{ node: unknown }> } };
+    const data = await gqlData<Answer>(t.url, `query($yes: Boolean!) {
+      small: vehicle(id: "veh-tesla-3") { signals(codes: ["tractionbattery-stateofcharge"]) { code } }
+      spread: vehicle(id: "veh-tesla-3") { ...Everything }
+      twice: vehicle(id: "veh-tesla-3") {
+        a: signals(codes: ["tractionbattery-stateofcharge"]) { code }
+        b: signals(codes: ["tractionbattery-stateofcharge"]) @include(if: $yes) { ... on Signal { value unit name group } code kind number body observedAt }
+        one: signal(code: "tractionbattery-stateofcharge") { code observedAt ageSeconds }
+      }
+      vehicles(first: 1) { edges { node { id ...Everything signal(code: "tractionbattery-stateofcharge") { receivedAt } } } }
+    }
+    fragment Everything on Vehicle { signals(codes: ["tractionbattery-stateofcharge"]) { code value unit name group kind number body observedAt } }`,
+    { token: admin, variables: { yes: true } });
+    expect(data.small).toEqual({ signals: [{ code: full.code }] });
+    expect(data.spread).toEqual({ signals: [full] });
+    expect(data.twice).toEqual({ a: [{ code: full.code }], b: [full], one: { code: full.code, observedAt: full.observedAt, ageSeconds: expect.any(Number) } });
+    expect(data.vehicles.edges[0].node).toEqual({ id: "veh-bmw-i4", signals: [expect.objectContaining({ code: full.code, value: 55, kind: "NUMBER" })], signal: { receivedAt: expect.any(String) } });
+  });
 });
 
 describe("a signal that comes with `body: null`", () => {
