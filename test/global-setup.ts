@@ -1,4 +1,4 @@
-import { prepareTemplate } from "./helpers/test-database";
+import { prepareTemplate } from "./helpers/template";
 
 /** Migrates one template database for the whole run; test files copy it (see test/helpers/test-database.ts). */
 export default async function globalSetup(): Promise<void> {

@@ -9,8 +9,11 @@ import { GroupCommit, QueueFull } from "./group-commit";
 import type { DeliveryOutcome, IncomingDelivery } from "./incoming-delivery";
 
 const MAX_ATTEMPTS = 3;
-const LOCK_TIMEOUT = "5s";
-const STATEMENT_TIMEOUT = "8s";
+/**
+ * PostgreSQL gives up waiting for a lock at this share of the apply timeout (5 s of the default 8 s),
+ * so a delivery stuck behind a locked vehicle gets a clean 503 before the deadline cuts its connection.
+ */
+const LOCK_SHARE = 5 / 8;
 
 export interface IngestionOptions extends ApplyOptions {
   /** Told the size of every batch applied in one transaction (a metric). */
@@ -133,8 +136,8 @@ export class IngestionService {
           // Smartcar waits 15 s for an answer: give up in time to answer 503 (it then retries) rather
           // than commit after it stopped listening.
           await manager.query(`SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`, [
-            LOCK_TIMEOUT,
-            STATEMENT_TIMEOUT,
+            `${Math.round(this.options.applyTimeoutMs * LOCK_SHARE)}ms`,
+            `${this.options.applyTimeoutMs}ms`,
           ]);
           return applyDeliveries(manager, batch, this.options);
         });

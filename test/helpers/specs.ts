@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { beginScope, endScope } from "./scope";
+// Registers its file-level cleanup (the file's database copy) at the top of the file, not inside the first spec.
+import "./test-database";
 
 /**
  * Runs every `*.spec.ts` of `folder` in this one test file, each in a describe block named after it,

@@ -56,8 +56,9 @@ describe("GraphQL access (contract, Access)", () => {
     const shortLived = await signToken({ sub: "user-a", expiresIn: 2 });
     expect((await gql(t.url, "{ vehicle(id: \"veh-a1\") { id } }", { token: shortLived })).status).toBe(200);
     expect((await gql(t.url, "{ vehicle(id: \"veh-a1\") { id } }", { token: shortLived })).status).toBe(200);
-    // exp is in whole seconds: wait until it is surely behind us.
-    await new Promise((resolve) => setTimeout(resolve, 3100));
+    // Wait until its exp (whole seconds) is just behind us.
+    const { exp } = JSON.parse(Buffer.from(shortLived.split(".")[1], "base64url").toString()) as { exp: number };
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
     const late = await gql(t.url, "{ vehicle(id: \"veh-a1\") { id } }", { token: shortLived });
     expect(late.status).toBe(401);
     expect(late.errors?.[0]).toMatchObject({ message: "token expired", extensions: { code: "UNAUTHENTICATED" } });
