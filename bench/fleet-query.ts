@@ -60,14 +60,14 @@ async function insertFleet(url: string): Promise<number> {
     const userOf = `CASE WHEN i % 100 = 99 THEN 'previous-owner' ELSE owner END`;
     await db.query(
       `INSERT INTO signals (vehicle_id, code, name, group_name, body, value, unit, kind, value_boolean, value_text, latitude, longitude,
-                            retrieved_at, oem_updated_at, received_at, observed_at, last_read_at, event_id, user_id)
+                            retrieved_at, oem_updated_at, applied_at, observed_at, last_read_at, event_id, user_id)
        SELECT vehicle_id, code, code, split_part(code, '-', 1), body, value, NULL, kind, value_boolean, value_text, latitude, longitude,
               now() - interval '1 hour', now() - interval '1 hour', now(), now() - interval '1 hour', now(), 'event-' || i, ${userOf}
          FROM fleet_values`,
     );
     await db.query(
       `INSERT INTO signal_readings (vehicle_id, code, name, group_name, body, value, unit, kind, value_boolean, value_text, latitude, longitude,
-                                   retrieved_at, oem_updated_at, received_at, observed_at, late, event_id, user_id)
+                                   retrieved_at, oem_updated_at, applied_at, observed_at, late, event_id, user_id)
        SELECT vehicle_id, code, code, split_part(code, '-', 1), body, value, NULL, kind, value_boolean, value_text, latitude, longitude,
               now() - interval '2 hours', now() - interval '2 hours', now(), now() - interval '2 hours', i % 100 = 99, 'event-old-' || i, owner
          FROM fleet_values`,

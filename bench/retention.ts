@@ -38,15 +38,15 @@ exitOnError(async () => {
     );
     // Received over January 2020; reading i belongs to vehicle i % VEHICLES.
     await ds.query(
-      `INSERT INTO signal_readings (vehicle_id, code, body, value, unit, received_at, observed_at, event_id, user_id, kind)
+      `INSERT INTO signal_readings (vehicle_id, code, body, value, unit, applied_at, observed_at, event_id, user_id, kind)
        SELECT 'v' || (i % $2), 'odometer-traveleddistance', jsonb_build_object('value', i, 'unit', 'km'), i, 'km',
               t, t, 'e' || i, 'user', 'NUMBER'
          FROM generate_series(0, $1 - 1) AS i, LATERAL (SELECT timestamptz '2020-01-01' + i * (interval '30 days' / $1) AS t) AS at`,
       [READINGS, VEHICLES],
     );
     await ds.query(
-      `INSERT INTO signals (vehicle_id, code, body, value, unit, received_at, observed_at, event_id, user_id, kind, last_read_at)
-       SELECT DISTINCT ON (vehicle_id) vehicle_id, code, body, value, unit, received_at, observed_at, event_id, user_id, kind, received_at
+      `INSERT INTO signals (vehicle_id, code, body, value, unit, applied_at, observed_at, event_id, user_id, kind, last_read_at)
+       SELECT DISTINCT ON (vehicle_id) vehicle_id, code, body, value, unit, applied_at, observed_at, event_id, user_id, kind, applied_at
          FROM signal_readings ORDER BY vehicle_id, observed_at DESC`,
     );
     // The baseline: the same rows in a table as the history was before partitioning (same key and indexes).
@@ -60,7 +60,7 @@ exitOnError(async () => {
         const [, affected]: [unknown, number] = await ds.query(
           `DELETE FROM readings_unpartitioned WHERE id = ANY(ARRAY(
              SELECT r.id FROM readings_unpartitioned r
-              WHERE r.received_at < $1
+              WHERE r.applied_at < $1
                 AND NOT EXISTS (SELECT 1 FROM signals s WHERE s.vehicle_id = r.vehicle_id AND s.code = r.code AND s.event_id = r.event_id)
               LIMIT $2))`,
           [new Date("2020-03-01"), BATCH],
@@ -126,7 +126,7 @@ async function insertProbe(url: string, table: string): Promise<{ stop(): Promis
     while (!stopped) {
       const started = performance.now();
       await client.query(
-        `INSERT INTO ${table} (vehicle_id, code, body, received_at, observed_at, event_id) VALUES ('v0', 'probe', '{}', now(), now(), 'probe')`,
+        `INSERT INTO ${table} (vehicle_id, code, body, applied_at, observed_at, event_id) VALUES ('v0', 'probe', '{}', now(), now(), 'probe')`,
       );
       longestMs = Math.max(longestMs, performance.now() - started);
       inserts++;

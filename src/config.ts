@@ -56,7 +56,7 @@ export interface Config {
   readonly fleetPage: boolean;
   /** Bearer token GET /metrics requires; undefined leaves it open. */
   readonly metricsToken: string | undefined;
-  /** Days signal_readings are kept at least (by received_at; whole month partitions go); undefined keeps them forever. */
+  /** Days signal_readings are kept at least (by applied_at; whole month partitions go); undefined keeps them forever. */
   readonly historyRetentionDays: number | undefined;
   /** Days webhook_events and webhook_rejections are kept (at least 7: retries must stay duplicates); undefined: forever. */
   readonly rawEventRetentionDays: number | undefined;

@@ -30,8 +30,8 @@ export interface SignalSource {
   /** Stored with the value, reading or error: only this user sees it (contract, Access). */
   readonly userId: string | null;
   readonly eventId: string;
-  /** When fleetgraph stored it, with the vehicle's lock held: per vehicle, in commit order. */
-  readonly receivedAt: Date;
+  /** When fleetgraph applied it, with the vehicle's lock held: per vehicle, in commit order. */
+  readonly appliedAt: Date;
 }
 
 export interface ReadingToApply extends SignalSource {
@@ -44,14 +44,14 @@ export interface SignalErrorToApply extends SignalSource {
   readonly reportedAt: Date;
 }
 
-/** The ordering key of a value (contract, "Newest wins"): oemUpdatedAt, else retrievedAt, else receipt. */
+/** The ordering key of a value (contract, "Newest wins"): oemUpdatedAt, else retrievedAt, else when applied. */
 export function observedAt(row: ReadingToApply): Date {
-  return row.reading.oemUpdatedAt ?? row.reading.retrievedAt ?? row.receivedAt;
+  return row.reading.oemUpdatedAt ?? row.reading.retrievedAt ?? row.appliedAt;
 }
 
 /** When Smartcar last read the signal successfully: what a signal error is compared with. */
 function readAt(row: ReadingToApply): Date {
-  return row.reading.retrievedAt ?? row.reading.oemUpdatedAt ?? row.receivedAt;
+  return row.reading.retrievedAt ?? row.reading.oemUpdatedAt ?? row.appliedAt;
 }
 
 interface Latest {
@@ -115,26 +115,26 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
                             $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::bool[], $13::text[],
                             $14::text[], ${TYPED_PARAMETERS}, $20::text[], $21::timestamptz[])
                WITH ORDINALITY AS r(vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at,
-                                    received_at, observed_at, late, event_id, user_id, ${TYPED_COLUMNS}, role, last_read_at, ord)
+                                    applied_at, observed_at, late, event_id, user_id, ${TYPED_COLUMNS}, role, last_read_at, ord)
      ),
      -- A successful read at or after an error's report means the signal works again (readAt's order).
      cleared AS (
        DELETE FROM signal_errors e USING r
         WHERE e.vehicle_id = r.vehicle_id AND e.code = r.code
-          AND e.reported_at <= COALESCE(r.retrieved_at, r.oem_updated_at, r.received_at)
+          AND e.reported_at <= COALESCE(r.retrieved_at, r.oem_updated_at, r.applied_at)
      ),
      moved AS (
        INSERT INTO signals
-         (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at,
+         (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, applied_at, observed_at,
           event_id, user_id, ${TYPED_COLUMNS}, last_read_at)
        SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
-              r.received_at, r.observed_at, r.event_id, r.user_id, ${typedColumns("r")}, r.last_read_at
+              r.applied_at, r.observed_at, r.event_id, r.user_id, ${typedColumns("r")}, r.last_read_at
          FROM r WHERE r.role = 'latest'
        ON CONFLICT (vehicle_id, code) DO UPDATE SET
          name = EXCLUDED.name, group_name = EXCLUDED.group_name, body = EXCLUDED.body, value = EXCLUDED.value,
          unit = EXCLUDED.unit, kind = EXCLUDED.kind, value_boolean = EXCLUDED.value_boolean,
          value_text = EXCLUDED.value_text, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, retrieved_at = EXCLUDED.retrieved_at, oem_updated_at = EXCLUDED.oem_updated_at,
-         received_at = EXCLUDED.received_at, observed_at = EXCLUDED.observed_at, event_id = EXCLUDED.event_id,
+         applied_at = EXCLUDED.applied_at, observed_at = EXCLUDED.observed_at, event_id = EXCLUDED.event_id,
          user_id = EXCLUDED.user_id, last_read_at = GREATEST(signals.last_read_at, EXCLUDED.last_read_at)
        -- Belt and braces: never move a latest value backwards, whatever the caller's locking. Event ids
        -- compare bytewise (COLLATE "C"), as isNewer does, whatever the database's collation.
@@ -145,10 +145,10 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
          FROM r WHERE r.role = 'read' AND s.vehicle_id = r.vehicle_id AND s.code = r.code
      )
      INSERT INTO signal_readings
-       (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, received_at, observed_at, late, event_id,
+       (vehicle_id, code, name, group_name, body, value, unit, retrieved_at, oem_updated_at, applied_at, observed_at, late, event_id,
         user_id, ${TYPED_COLUMNS})
      SELECT r.vehicle_id, r.code, r.name, r.group_name, r.body, r.value, r.unit, r.retrieved_at, r.oem_updated_at,
-            r.received_at, r.observed_at, r.late, r.event_id, r.user_id, ${typedColumns("r")}
+            r.applied_at, r.observed_at, r.late, r.event_id, r.user_id, ${typedColumns("r")}
        FROM r
       ORDER BY r.ord
      RETURNING id`,
@@ -205,7 +205,7 @@ function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[
     rows.map((row) => row.reading.unit),
     rows.map((row) => iso(row.reading.retrievedAt)),
     rows.map((row) => iso(row.reading.oemUpdatedAt)),
-    rows.map((row) => row.receivedAt.toISOString()),
+    rows.map((row) => row.appliedAt.toISOString()),
     rows.map((row) => observedAt(row).toISOString()),
     [...late],
     rows.map((row) => row.eventId),

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from "typeorm";
 
 /**
- * The history (`signal_readings`) is partitioned by month of `received_at` (migration
+ * The history (`signal_readings`) is partitioned by month of `applied_at` (migration
  * PartitionSignalReadings), so retention drops a month at a time instead of deleting row by row.
  *
  * - `signal_readings_pYYYYMM` holds the readings received in that UTC month. The service creates the
@@ -90,7 +90,7 @@ export async function ensureMonths(dataSource: DataSource, now: Date = new Date(
     for (const month of wanted) {
       if (present.has(month.name)) continue;
       const [{ taken }]: Array<{ taken: boolean }> = await manager.query(
-        `SELECT EXISTS (SELECT 1 FROM ${KEPT_PARTITION} WHERE received_at >= $1 AND received_at < $2) AS taken`,
+        `SELECT EXISTS (SELECT 1 FROM ${KEPT_PARTITION} WHERE applied_at >= $1 AND applied_at < $2) AS taken`,
         [month.from, month.to],
       );
       if (taken) {

@@ -24,7 +24,7 @@ export function signalFromReading(reading: SignalReading): Signal {
     unit: reading.unit,
     retrievedAt: reading.retrievedAt,
     oemUpdatedAt: reading.oemUpdatedAt,
-    receivedAt: reading.receivedAt,
+    appliedAt: reading.appliedAt,
     observedAt: reading.observedAt,
     eventId: reading.eventId,
     userId: reading.userId,
@@ -39,7 +39,7 @@ export async function signalsByReadingIds(dataSource: DataSource, ids: readonly 
 
 /**
  * Values that became latest at or after `since` (`late = false` is exactly that), in the order they
- * were applied. `received_at` is the time fleetgraph received the delivery, the Signal's `receivedAt`.
+ * were applied (`applied_at`, the Signal's `receivedAt` in GraphQL).
  */
 export async function replaySignals(
   dataSource: DataSource,
@@ -54,7 +54,7 @@ export async function replaySignals(
     .getRepository(SignalReading)
     .createQueryBuilder("r")
     .where("r.late = false")
-    .andWhere("r.receivedAt >= :since", { since })
+    .andWhere("r.appliedAt >= :since", { since })
     .orderBy("r.id", "ASC")
     .limit(limit);
   if (after !== undefined) query.andWhere("r.id > :after", { after }); // the next page

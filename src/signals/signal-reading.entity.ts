@@ -5,13 +5,13 @@ import { SignalValueColumns } from "./signal-value.columns";
 
 /**
  * Every good signal value ever received, in or out of order (append-only history). Partitioned by
- * month of receipt (src/signals/reading-partitions.ts): the key holds `receivedAt` as every
+ * month of application (src/signals/reading-partitions.ts): the key holds `appliedAt` as every
  * partitioned table's must; `id` alone is still unique (one sequence).
  */
 @ObjectType({ description: "One good value of a signal, as received (history)", simpleResolvers: true })
 @Entity("signal_readings")
 @Index("signal_readings_vehicle_code_observed_idx", ["vehicleId", "code", "observedAt"])
-@Index("signal_readings_received_at_idx", ["receivedAt"])
+@Index("signal_readings_applied_at_idx", ["appliedAt"])
 @Index("signal_readings_user_vehicle_code_observed_idx", ["userId", "vehicleId", "code", "observedAt"])
 export class SignalReading extends SignalValueColumns {
   @Field(() => ID)
@@ -38,10 +38,16 @@ export class SignalReading extends SignalValueColumns {
   @Column("double precision", { nullable: true })
   value: number | null;
 
-  @Field(() => Date, { description: "When fleetgraph received the value" })
+  /** When fleetgraph applied the value, its vehicle's lock held (so per vehicle in commit order). */
   // Part of the key: the table is partitioned by it (see the class comment).
   @PrimaryColumn("timestamptz")
-  receivedAt: Date;
+  appliedAt: Date;
+
+  /** The contract's name for appliedAt: when fleetgraph received (and applied) the value. */
+  @Field(() => Date, { description: "When fleetgraph received the value" })
+  get receivedAt(): Date {
+    return this.appliedAt;
+  }
 
   @Field(() => Date, { description: "oemUpdatedAt, else retrievedAt, else receivedAt: the history's order" })
   @Column("timestamptz")

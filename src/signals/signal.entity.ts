@@ -36,9 +36,15 @@ export class Signal extends SignalValueColumns {
   value: number | null;
 
   /** Ordering key: oemUpdatedAt, else retrievedAt, else receivedAt (contract, "Newest wins"). */
-  @Field(() => Date, { description: "When fleetgraph received the value" })
+  /** When fleetgraph applied the value, its vehicle's lock held (so per vehicle in commit order). */
   @Column("timestamptz")
-  receivedAt: Date;
+  appliedAt: Date;
+
+  /** The contract's name for appliedAt: when fleetgraph received (and applied) the value. */
+  @Field(() => Date, { description: "When fleetgraph received the value" })
+  get receivedAt(): Date {
+    return this.appliedAt;
+  }
 
   @Field(() => Date, { description: "When the value was true: oemUpdatedAt, else retrievedAt, else receivedAt" })
   @Column("timestamptz")

@@ -71,7 +71,7 @@ const FIELD_COLUMNS = new Map<string, readonly ValueColumn[]>([
   ["location", ["body"]],
   ["retrievedAt", ["retrievedAt"]],
   ["oemUpdatedAt", ["oemUpdatedAt"]],
-  ["receivedAt", ["receivedAt"]],
+  ["receivedAt", ["appliedAt"]],
   ["observedAt", ["observedAt"]],
   ["ageSeconds", ["observedAt"]],
   ["history", []],

@@ -57,7 +57,7 @@ export interface SeriesRow {
 const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
 
 type TimesAsMs<T> = { [K in keyof T]: T[K] extends Date ? number : T[K] extends Date | null ? number | null : T[K] };
-type ValueRow = TimesAsMs<Pick<Signal, "vehicleId" | "code" | "name" | "group" | "body" | "value" | "unit" | "retrievedAt" | "oemUpdatedAt" | "receivedAt" | "observedAt" | "eventId">>;
+type ValueRow = TimesAsMs<Pick<Signal, "vehicleId" | "code" | "name" | "group" | "body" | "value" | "unit" | "retrievedAt" | "oemUpdatedAt" | "appliedAt" | "observedAt" | "eventId">>;
 /** A column of a value (of `signals` or `signal_readings`), by its entity property name. */
 export type ValueColumn = keyof ValueRow;
 
@@ -72,7 +72,7 @@ const COLUMN_SQL: Record<ValueColumn, (t: string) => string> = {
   unit: (t) => `${t}.unit`,
   retrievedAt: (t) => `${epochMs(`${t}.retrieved_at`)} AS "retrievedAt"`,
   oemUpdatedAt: (t) => `${epochMs(`${t}.oem_updated_at`)} AS "oemUpdatedAt"`,
-  receivedAt: (t) => `${epochMs(`${t}.received_at`)} AS "receivedAt"`,
+  appliedAt: (t) => `${epochMs(`${t}.applied_at`)} AS "appliedAt"`,
   observedAt: (t) => `${epochMs(`${t}.observed_at`)} AS "observedAt"`,
   eventId: (t) => `${t}.event_id AS "eventId"`,
 };
@@ -92,7 +92,7 @@ function hydrate<T extends Signal | SignalReading>(target: T, row: Partial<Value
   Object.assign(target, row);
   if (row.retrievedAt !== undefined) target.retrievedAt = row.retrievedAt === null ? null : new Date(row.retrievedAt);
   if (row.oemUpdatedAt !== undefined) target.oemUpdatedAt = row.oemUpdatedAt === null ? null : new Date(row.oemUpdatedAt);
-  if (row.receivedAt !== undefined) target.receivedAt = new Date(row.receivedAt);
+  if (row.appliedAt !== undefined) target.appliedAt = new Date(row.appliedAt);
   if (row.observedAt !== undefined) target.observedAt = new Date(row.observedAt);
   return target;
 }
@@ -133,7 +133,7 @@ export function latestSql(vehicles: string, scope: string | undefined, columns?:
            WHERE s.vehicle_id = ${vehicles} AND s.user_id IS DISTINCT FROM ${scope}`;
 }
 
-const TIMES = ["retrievedAt", "oemUpdatedAt", "receivedAt", "observedAt"] as const;
+const TIMES = ["retrievedAt", "oemUpdatedAt", "appliedAt", "observedAt"] as const;
 
 /**
  * Signals of vehicle `vehicleId` from a JSON array of VALUE_COLUMNS rows (latestSql's rows aggregated by

@@ -69,21 +69,21 @@ export async function applyDeliveries(
   for (const item of toApply) {
     const { delivery } = item;
     // History is stamped once the vehicle's lock is held (see UpsertedVehicles.lockedAt).
-    const receivedAt = options.fromArchive ? item.receivedAt : (lockedAt ?? item.receivedAt);
+    const appliedAt = options.fromArchive ? item.receivedAt : (lockedAt ?? item.receivedAt);
     const vehicleId = delivery.vehicle?.id ?? null;
     // Everything a delivery brings keeps the user it was delivered for; one that names none, the owner's.
     const userId = delivery.vehicle?.userId ?? (vehicleId === null ? null : (owners.get(vehicleId) ?? null));
     const eventId = delivery.envelope.eventId;
     switch (delivery.kind) {
       case "VEHICLE_STATE": {
-        const source = { vehicleId: delivery.vehicle.id, userId, eventId, receivedAt };
+        const source = { vehicleId: delivery.vehicle.id, userId, eventId, appliedAt };
         for (const reading of delivery.readings) readings.push({ ...source, reading });
-        const reportedAt = delivery.reportedAt ?? receivedAt;
+        const reportedAt = delivery.reportedAt ?? appliedAt;
         for (const report of delivery.signalErrors) signalErrors.push({ ...source, report, reportedAt });
         break;
       }
       case "VEHICLE_ERROR": {
-        const reportedAt = delivery.envelope.deliveredAt ?? receivedAt;
+        const reportedAt = delivery.envelope.deliveredAt ?? appliedAt;
         for (const report of delivery.reports) reports.push({ vehicleId, userId, eventId, reportedAt, report });
         break;
       }

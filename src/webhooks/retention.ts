@@ -43,7 +43,7 @@ const BATCHES = {
   signalReadings: `
     DELETE FROM ${KEPT_PARTITION} WHERE id = ANY(ARRAY(
       SELECT r.id FROM ${KEPT_PARTITION} r
-       WHERE r.received_at < $1 AND NOT ${REFERENCED("r")}
+       WHERE r.applied_at < $1 AND NOT ${REFERENCED("r")}
        LIMIT $2))`,
   webhookEvents: `DELETE FROM webhook_events WHERE id = ANY(ARRAY(SELECT id FROM webhook_events WHERE received_at < $1 LIMIT $2))`,
   webhookRejections: `DELETE FROM webhook_rejections WHERE id = ANY(ARRAY(SELECT id FROM webhook_rejections WHERE received_at < $1 LIMIT $2))`,

@@ -105,7 +105,7 @@ describe("typed signal values", () => {
     await postDelivery(t.url, vehicleState({ vehicleId, signals: [{ code: "x-old", body: { value: 1 }, oemUpdatedAt: T0 }] }));
     const at = new Date(T0 + 1000).toISOString();
     await t.app.dataSource.query(
-      `INSERT INTO signal_readings (vehicle_id, code, body, value, retrieved_at, received_at, observed_at, event_id)
+      `INSERT INTO signal_readings (vehicle_id, code, body, value, retrieved_at, applied_at, observed_at, event_id)
        VALUES ($1, 'x-old', '{"value": 2}', 2, $2, $2, $2, 'previous-release')`,
       [vehicleId, at],
     );

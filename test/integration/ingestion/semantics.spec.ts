@@ -219,11 +219,11 @@ describe("POST /webhooks/smartcar semantics", () => {
         await blocker.release();
       }
       await waiting;
-      const [reading] = await query<{ received_at: Date }>(
-        "SELECT received_at FROM signal_readings WHERE vehicle_id = $1 ORDER BY id DESC LIMIT 1",
+      const [reading] = await query<{ applied_at: Date }>(
+        "SELECT applied_at FROM signal_readings WHERE vehicle_id = $1 ORDER BY id DESC LIMIT 1",
         [vehicleId],
       );
-      expect(reading.received_at.getTime()).toBeGreaterThanOrEqual(released.getTime());
+      expect(reading.applied_at.getTime()).toBeGreaterThanOrEqual(released.getTime());
     });
 
     it("ends in the same state for any permutation posted concurrently as for time order (property)", async () => {

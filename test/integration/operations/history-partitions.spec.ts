@@ -65,7 +65,7 @@ describe("history partitions", () => {
     const silent = `partitions-silent-${randomUUID()}`;
     const only = await deliver(silent, 7, Date.parse("2020-01-04T00:00:00Z"));
     // Received in January 2020: the rows move to that month's partition.
-    await t.app.dataSource.query(`UPDATE signal_readings SET received_at = '2020-01-10T00:00:00Z' WHERE event_id = ANY($1)`, [
+    await t.app.dataSource.query(`UPDATE signal_readings SET applied_at = '2020-01-10T00:00:00Z' WHERE event_id = ANY($1)`, [
       [superseded, latest, only],
     ]);
     const before = [...(await readings(moving)), ...(await readings(silent))];
@@ -82,7 +82,7 @@ describe("history partitions", () => {
     expect(await partitions()).toContain(monthPartition(new Date()).name);
 
     // Once a newer value supersedes it, the kept reading goes row by row.
-    await t.app.dataSource.query(`UPDATE signal_readings SET received_at = '2020-01-10T00:00:00Z' WHERE event_id = $1`, [
+    await t.app.dataSource.query(`UPDATE signal_readings SET applied_at = '2020-01-10T00:00:00Z' WHERE event_id = $1`, [
       await deliver(moving, 300, Date.now()),
     ]);
     expect(await purgeExpired(t.app.dataSource, { historyDays: 30, rawEventDays: undefined }, { pauseMs: 0 })).toMatchObject({ signalReadings: 1 });
@@ -102,7 +102,7 @@ describe("history partitions", () => {
     expect(created.flatMap((result) => result.created).sort()).toEqual(["signal_readings_p209006", "signal_readings_p209007", "signal_readings_p209008"]);
     const vehicleId = `partitions-future-${randomUUID()}`;
     const eventId = await deliver(vehicleId, 1, Date.now());
-    await t.app.dataSource.query(`UPDATE signal_readings SET received_at = '2090-07-02T00:00:00Z' WHERE event_id = $1`, [eventId]);
+    await t.app.dataSource.query(`UPDATE signal_readings SET applied_at = '2090-07-02T00:00:00Z' WHERE event_id = $1`, [eventId]);
     expect((await readings(vehicleId)).map((row) => row.partition)).toEqual(["signal_readings_p209007"]);
   });
 });

@@ -24,7 +24,7 @@ describe("retention", () => {
     expect((await postDelivery(t.url, payload)).body).toMatchObject({ status: "applied" });
     const receivedAt = new Date(readAt);
     await t.app.dataSource.query(`UPDATE webhook_events SET received_at = $2, last_received_at = $2 WHERE event_id = $1`, [eventId, receivedAt]);
-    await t.app.dataSource.query(`UPDATE signal_readings SET received_at = $2 WHERE event_id = $1`, [eventId, receivedAt]);
+    await t.app.dataSource.query(`UPDATE signal_readings SET applied_at = $2 WHERE event_id = $1`, [eventId, receivedAt]);
     return { eventId, payload };
   }
 

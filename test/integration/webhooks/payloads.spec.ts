@@ -76,15 +76,15 @@ describe("POST /webhooks/smartcar with every known payload variant", () => {
     // This docs example reuses eventId 1234567890 with the other old examples; each is its own event here.
     const body = raw("docs-3.0-vehicle-state-percentage.json").replace('"1234567890"', '"docs-3.0-state"');
     expect((await postDelivery(t.url, body)).body).toMatchObject({ status: "applied" });
-    const rows = await query<{ code: string; value: number | null; unit: string | null; observed_at: Date; received_at: Date }>(
-      "SELECT code, value, unit, observed_at, received_at FROM signals WHERE event_id = 'docs-3.0-state' ORDER BY code",
+    const rows = await query<{ code: string; value: number | null; unit: string | null; observed_at: Date; applied_at: Date }>(
+      "SELECT code, value, unit, observed_at, applied_at FROM signals WHERE event_id = 'docs-3.0-state' ORDER BY code",
     );
     expect(rows.map(({ code, value, unit }) => ({ code, value, unit }))).toEqual([
       { code: "location-preciselocation", value: null, unit: null },
       { code: "tractionbattery-stateofcharge", value: 75, unit: "percent" },
     ]);
     // No timestamps at all: ordered by the time of receipt.
-    expect(rows[0].observed_at).toEqual(rows[0].received_at);
+    expect(rows[0].observed_at).toEqual(rows[0].applied_at);
     const [vehicle] = await query<{ vin: string }>("SELECT vin FROM vehicles WHERE id = '123e4567-e89b-12d3-a456-426614174000'");
     expect(vehicle.vin).toBe("1HGCM82633A123456");
   });
