@@ -15,15 +15,15 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-/** This scope's database (see ./scope), created once; later calls share it (several instances). */
+/** This scope's database (see ./scope), taken once; later calls share it (several instances). */
 let database: { scope: number; created: Promise<TestDatabase> } | undefined;
 
-/** Creates an isolated database for the calling test file (or spec), once; later calls share it (several instances). */
+/** A database of its own for the calling test file (or spec), in the template's state, taken once; later calls share it (several instances). */
 export function testDatabase(): Promise<TestDatabase> {
   if (database?.scope !== scopeId()) {
     const created = createTestDatabase();
     database = { scope: scopeId(), created };
-    atScopeEnd(async () => (await created).drop(), { last: true }); // dropped after every app stopped
+    atScopeEnd(async () => (await created).release(), { last: true }); // handed back after every app stopped
   }
   return database.created;
 }

@@ -9,10 +9,10 @@ export interface TestDatabase {
   readonly url: string;
   readonly embedded: boolean;
   /** Hands the database back: the next borrower of this file gets it emptied (see createTestDatabase). */
-  drop(): Promise<void>;
+  release(): Promise<void>;
 }
 
-/** This test file's copy of the run's template, and the schema it started with (see SCHEMA). */
+/** This test file's copy of the run's template, and the schema it started with (see schemaOf). */
 let copy: { url: string; embedded: boolean; schema: string; dispose(): Promise<void> } | undefined;
 let lent = false;
 
@@ -42,7 +42,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     url,
     embedded,
-    async drop() {
+    async release() {
       try {
         if ((await withClient(url, schemaOf)) !== schema) await disposeCopy();
         else await withClient(url, empty);

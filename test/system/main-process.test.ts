@@ -133,7 +133,7 @@ describe("the service process", () => {
     beforeAll(async () => {
       database = await createTestDatabase();
     });
-    afterAll(async () => database?.drop());
+    afterAll(async () => database?.release());
     const base = () => ({
       PORT: "0",
       HOST: "127.0.0.1",
