@@ -80,7 +80,7 @@ async function countEvents(url: string): Promise<{ deliveries: number; perBatch:
   await client.connect();
   try {
     const { rows } = await client.query(
-      "SELECT (SELECT count(*) FROM webhook_events) AS n, (SELECT count(DISTINCT received_at) FROM signal_readings) AS batches",
+      "SELECT (SELECT count(*) FROM webhook_events) AS n, (SELECT count(DISTINCT applied_at) FROM signal_readings) AS batches",
     );
     const deliveries = Number(rows[0].n);
     return { deliveries, perBatch: Math.round((10 * deliveries) / Math.max(1, Number(rows[0].batches))) / 10 };
