@@ -41,6 +41,9 @@ export async function applyIssueReports(manager: EntityManager, rows: readonly I
   return changes;
 }
 
+/** The change each report makes, from the issue's state before (`p`) and after (`c`); built once. */
+const CHANGE = changeOf("p.state", "c.state");
+
 function rounds(rows: readonly IssueReportToApply[]): IssueReportToApply[][] {
   const result: IssueReportToApply[][] = [];
   const seen = new Map<string, number>();
@@ -105,7 +108,7 @@ async function applyRound(manager: EntityManager, rows: readonly IssueReportToAp
          FROM changed c
          JOIN input i USING (issue_key)
          LEFT JOIN previous p USING (issue_key)
-        CROSS JOIN LATERAL (SELECT ${changeOf("p.state", "c.state")} AS change) lifecycle
+        CROSS JOIN LATERAL (SELECT ${CHANGE} AS change) lifecycle
         WHERE lifecycle.change IS NOT NULL
         ORDER BY c.issue_key
        RETURNING id, issue_id, vehicle_id, user_id, state`,

@@ -38,16 +38,9 @@ export class SignalReading extends SignalValueColumns {
   @Column("double precision", { nullable: true })
   value: number | null;
 
-  /** When fleetgraph applied the value, its vehicle's lock held (so per vehicle in commit order). */
   // Part of the key: the table is partitioned by it (see the class comment).
   @PrimaryColumn("timestamptz")
   appliedAt: Date;
-
-  /** The contract's name for appliedAt: when fleetgraph received (and applied) the value. */
-  @Field(() => Date, { description: "When fleetgraph received the value" })
-  get receivedAt(): Date {
-    return this.appliedAt;
-  }
 
   @Field(() => Date, { description: "oemUpdatedAt, else retrievedAt, else receivedAt: the history's order" })
   @Column("timestamptz")

@@ -27,6 +27,18 @@ export abstract class SignalValueColumns {
   @Column("timestamptz", { nullable: true })
   oemUpdatedAt: Date | null;
 
+  /**
+   * When fleetgraph applied the value, its vehicle's lock held (so per vehicle in commit order); a
+   * column of each table (it is part of the history's key).
+   */
+  abstract appliedAt: Date;
+
+  /** The contract's name for appliedAt: when fleetgraph received (and applied) the value. */
+  @Field(() => Date, { description: "When fleetgraph received the value" })
+  get receivedAt(): Date {
+    return this.appliedAt;
+  }
+
   /** The delivery that brought this value; on `signals` it breaks ties between equal `observedAt`. */
   @Column("text")
   eventId: string;

@@ -35,17 +35,10 @@ export class Signal extends SignalValueColumns {
   @Column("double precision", { nullable: true })
   value: number | null;
 
-  /** Ordering key: oemUpdatedAt, else retrievedAt, else receivedAt (contract, "Newest wins"). */
-  /** When fleetgraph applied the value, its vehicle's lock held (so per vehicle in commit order). */
   @Column("timestamptz")
   appliedAt: Date;
 
-  /** The contract's name for appliedAt: when fleetgraph received (and applied) the value. */
-  @Field(() => Date, { description: "When fleetgraph received the value" })
-  get receivedAt(): Date {
-    return this.appliedAt;
-  }
-
+  /** Ordering key: oemUpdatedAt, else retrievedAt, else receivedAt (contract, "Newest wins"). */
   @Field(() => Date, { description: "When the value was true: oemUpdatedAt, else retrievedAt, else receivedAt" })
   @Column("timestamptz")
   observedAt: Date;

@@ -9,13 +9,17 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../src/db/embed
  * in each file (about 1.5 s). This also runs PGlite outside jest's VM context, which cannot host its
  * dynamic imports. (test/helpers/test-database.ts decides when to start and stop them.)
  */
+/** The run's migrated dump (see test/global-setup.ts), read once per worker. */
+let dump: Blob | undefined;
+
 export default class TestEnvironment extends NodeEnvironment {
   private readonly started = new Set<EmbeddedPostgres>();
 
   override async setup(): Promise<void> {
     await super.setup();
     this.global.startEmbeddedTestDatabase = async (dumpFile: string) => {
-      const db = await startEmbeddedPostgres({ load: new Blob([fs.readFileSync(dumpFile)]) });
+      dump ??= new Blob([fs.readFileSync(dumpFile)]);
+      const db = await startEmbeddedPostgres({ load: dump });
       this.started.add(db);
       return {
         url: db.url,
