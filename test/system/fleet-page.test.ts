@@ -150,6 +150,8 @@ describeInBrowser(
       });
       expect((await postDelivery(url, charged)).body).toMatchObject({ status: "applied" });
       await row.locator('[data-column="charge"]', { hasText: "56 %" }).waitFor({ timeout: 20_000 });
+      // Each signal is its own change: the lock's may arrive a moment after the charge's.
+      await row.locator('[data-column="lock"]', { hasText: /^unlocked$/ }).waitFor({ timeout: 20_000 });
       expect(await row.locator('[data-column="lock"]').textContent()).toBe("unlocked");
 
       const unreachable = vehicleError({
