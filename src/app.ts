@@ -3,11 +3,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
-import { expressMiddleware } from "@as-integrations/express5";
 import express from "express";
 import type { GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
-import { authenticate, viewerOf } from "./api/authenticate";
 import { TokenVerifier } from "./auth/viewer";
 import type { Config } from "./config";
 import { createDataSource } from "./db/data-source";
@@ -19,9 +17,9 @@ import { ServiceUnavailable } from "./errors";
 import { createContext, type Context } from "./graphql/context";
 import { graphqlErrorOf } from "./graphql/errors";
 import { createFormatError } from "./graphql/format-error";
-import { documentLimits, MAX_TOKENS } from "./graphql/document-limits";
+import { MAX_TOKENS } from "./graphql/document-limits";
 import { queryLimitsPlugin } from "./graphql/query-limits";
-import { graphqlRateLimits } from "./api/rate-limits";
+import { graphqlHttp } from "./api/graphql-http";
 import { buildAppSchema } from "./api/schema";
 import { closeGracefully } from "./http/close-gracefully";
 import { errorMiddleware, notFound } from "./http/error-middleware";
@@ -66,8 +64,8 @@ export interface App {
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
   const expressApp = express();
-  /** Set once the webhook is mounted: answers plain deliveries before express (see webhookFastPath). */
-  let webhookFastPathHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
+  /** Set once the webhook and GraphQL are mounted: they answer their plain requests before express (src/http/fast-path.ts). */
+  const fastPaths: Array<(req: http.IncomingMessage, res: http.ServerResponse) => boolean> = [];
   const httpServer = http.createServer(
     {
       // Slow clients (a trickled body or headers) are cut off instead of holding a connection for minutes.
@@ -77,7 +75,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       connectionsCheckingInterval: Math.min(1000, config.httpHeadersTimeoutMs),
     },
     (req, res) => {
-      if (!webhookFastPathHandler?.(req, res)) expressApp(req, res);
+      if (!fastPaths.some((answered) => answered(req, res))) expressApp(req, res);
     },
   );
   httpServer.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
@@ -246,7 +244,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     }
     const webhook = { ingestion, managementTokens: config.managementTokens, bodyLimit: config.webhookBodyLimit, logger, metrics };
     expressApp.use(webhookRouter(webhook));
-    webhookFastPathHandler = webhookFastPath(webhook);
+    fastPaths.push(webhookFastPath(webhook));
   }
 
   async function startGraphQL(): Promise<GraphQLSchema> {
@@ -269,23 +267,19 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       persistedQueries: false,
     });
     await apollo.start();
-    const rateLimits = graphqlRateLimits({ perToken: config.graphqlRateLimit, perIp: config.graphqlIpRateLimit });
-    graphqlRoutes.use(
-      // Cheapest first: the IP limit before any work, the token limit once the token is verified.
-      ...rateLimits.perIp,
-      authenticate(tokens),
-      ...rateLimits.perToken,
-      express.json({ limit: "1mb" }),
-      documentLimits(),
-      expressMiddleware(apollo, {
-        // A refused token throws its 401 here; without a database (the spool keeps ingestion going) a 503.
-        context: async ({ res }) => {
-          const viewer = viewerOf(res);
-          if (!dataSource) throw graphqlErrorOf(new ServiceUnavailable());
-          return createContext({ viewer, dataSource, logger });
-        },
-      }),
-    );
+    const graphql = graphqlHttp({
+      apollo,
+      tokens,
+      rateLimits: { perToken: config.graphqlRateLimit, perIp: config.graphqlIpRateLimit },
+      // Without a database (the spool keeps ingestion going) a 503.
+      context: (viewer) => {
+        if (!dataSource) throw graphqlErrorOf(new ServiceUnavailable());
+        return createContext({ viewer, dataSource, logger });
+      },
+      logger,
+    });
+    graphqlRoutes.use(...graphql.route);
+    fastPaths.push(graphql.fastPath);
     return schema;
   }
 

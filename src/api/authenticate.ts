@@ -1,6 +1,7 @@
-import type { RequestHandler, Response } from "express";
+import type { IncomingMessage } from "node:http";
 import { AppError } from "../errors";
 import { graphqlErrorOf } from "../graphql/errors";
+import type { Middleware } from "../http/fast-path";
 import type { TokenVerifier, Viewer } from "../auth/viewer";
 
 interface Authentication {
@@ -8,13 +9,16 @@ interface Authentication {
   readonly refused?: AppError;
 }
 
+/** What `authenticate` found for each request still in flight. */
+const authentications = new WeakMap<IncomingMessage, Authentication>();
+
 /**
- * Express middleware: verifies the request's bearer token once and keeps the outcome for later
- * steps (the per-token rate limit, the GraphQL context). A refused token does not end the request
- * here: GraphQL answers it with 401 in its own error shape.
+ * Verifies the request's bearer token once and keeps the outcome for later steps (the per-token
+ * rate limit, the GraphQL context). A refused token does not end the request here: GraphQL answers
+ * it with 401 in its own error shape.
  */
-export function authenticate(tokens: TokenVerifier): RequestHandler {
-  return async (req, res, next) => {
+export function authenticate(tokens: TokenVerifier): Middleware {
+  return async (req, _res, next) => {
     let authentication: Authentication;
     try {
       authentication = { viewer: await tokens.verify(req.headers.authorization) };
@@ -22,19 +26,19 @@ export function authenticate(tokens: TokenVerifier): RequestHandler {
       if (!(error instanceof AppError)) throw error;
       authentication = { refused: error };
     }
-    res.locals.authentication = authentication;
+    authentications.set(req, authentication);
     next();
   };
 }
 
 /** The verified viewer of a request `authenticate` saw, or undefined (no token, or a refused one). */
-export function verifiedViewerOf(res: Response): Viewer | undefined {
-  return (res.locals.authentication as Authentication | undefined)?.viewer;
+export function verifiedViewerOf(req: IncomingMessage): Viewer | undefined {
+  return authentications.get(req)?.viewer;
 }
 
 /** The viewer of a request `authenticate` saw; throws the GraphQL error to answer with when its token was refused. */
-export function viewerOf(res: Response): Viewer {
-  const authentication = res.locals.authentication as Authentication | undefined;
+export function viewerOf(req: IncomingMessage): Viewer {
+  const authentication = authentications.get(req);
   if (authentication?.viewer) return authentication.viewer;
   const refused = authentication?.refused ?? new AppError(401, "UNAUTHENTICATED", "missing or invalid credentials");
   throw graphqlErrorOf(refused);

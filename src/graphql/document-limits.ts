@@ -1,8 +1,9 @@
 import { graphqlErrorOf } from "./errors";
 import { AppError } from "../errors";
-import type { RequestHandler } from "express";
+import type { IncomingMessage } from "node:http";
 import { GraphQLError, Lexer, Source, TokenKind } from "graphql";
 import { LRUCache } from "lru-cache";
+import { sendJson, type Middleware } from "../http/fast-path";
 
 /**
  * Most lexical tokens one document may have. A real query has tens to hundreds (the introspection
@@ -52,8 +53,8 @@ export function checkDocumentSource(source: string): GraphQLError | undefined {
 const PASSED_DOCUMENTS = 1000;
 const KEPT_DOCUMENT_LENGTH = 10_000;
 
-/** Express middleware for GraphQL over HTTP: refuses a too large document (POST body or GET `query`) with 400 before it is parsed. */
-export function documentLimits(): RequestHandler {
+/** For GraphQL over HTTP: refuses a too large document (POST body or GET `query`) with 400 before it is parsed. */
+export function documentLimits(): Middleware {
   const passed = new LRUCache<string, true>({ max: PASSED_DOCUMENTS });
   const check = (query: string): GraphQLError | undefined => {
     if (passed.has(query)) return undefined;
@@ -62,10 +63,16 @@ export function documentLimits(): RequestHandler {
     return error;
   };
   return (req, res, next) => {
-    const body: unknown = req.body;
-    const query = req.method === "GET" ? req.query.query : body !== null && typeof body === "object" ? (body as { query?: unknown }).query : undefined;
+    const query = documentOf(req);
     const error = typeof query === "string" ? check(query) : undefined;
     if (!error) return next();
-    res.status(400).json({ errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
+    sendJson(res, 400, { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
   };
+}
+
+/** The document of a GET (its `query` parameter, as Apollo reads it) or of a parsed POST body. */
+function documentOf(req: IncomingMessage & { body?: unknown }): unknown {
+  if (req.method === "GET") return new URLSearchParams(req.url?.split("?")[1] ?? "").get("query") ?? undefined;
+  const body = req.body;
+  return body !== null && typeof body === "object" ? (body as { query?: unknown }).query : undefined;
 }
