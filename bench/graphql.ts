@@ -19,6 +19,7 @@
  */
 import {
   adminJwt,
+  backendCpuSeconds,
   compare,
   exitOnError,
   graphql,
@@ -34,6 +35,7 @@ import {
   startBare,
   startFleetgraph,
   startPostGraphile,
+  type Target,
   vehicleStateBody,
 } from "./support";
 
@@ -76,14 +78,18 @@ exitOnError(async () => {
   });
   const loadSeconds = round((performance.now() - loadStarted) / 1000);
   const [bare, postgraphile] = await Promise.all([startBare(database.url), startPostGraphile(database.url)]);
+  // CPU per request of each server and of the scratch database's backends (the rounds alternate, so the
+  // backends work for whichever server is measured): the figure that holds on a busy machine.
+  const cpuOf = (server: { cpuSeconds(): number | undefined }) => () => ({ server: server.cpuSeconds(), database: backendCpuSeconds(database.name) });
 
   if (ONLY === "page") {
-    await comparePage(fleetgraph.url, postgraphile.url, jwt, true);
+    await comparePage(fleetgraph.url, postgraphile.url, jwt, true, cpuOf(fleetgraph), cpuOf(postgraphile));
     return;
   }
   const one = await compare([
     {
       name: fleetgraph.name,
+      cpu: cpuOf(fleetgraph),
       request: () =>
         timed(async () => {
           const query = "query($id: ID!) { vehicle(id: $id) { signals { code value } } }";
@@ -93,6 +99,7 @@ exitOnError(async () => {
     },
     {
       name: bare.name,
+      cpu: cpuOf(bare),
       request: () =>
         timed(async () => {
           const response = await fetch(`${bare.url}/vehicles/${randomVehicle()}`);
@@ -103,6 +110,7 @@ exitOnError(async () => {
     },
     {
       name: postgraphile.name,
+      cpu: cpuOf(postgraphile),
       request: () =>
         timed(async () => {
           const query = "query($id: String!) { vehicleById(id: $id) { signalsByVehicleId { nodes { code value } } } }";
@@ -113,13 +121,13 @@ exitOnError(async () => {
   ]);
 
   if (ONLY === "one") {
-    for (const [name, m] of one) process.stdout.write(`${name}: ${m.perSecond}/s p50 ${m.p50ms} ms p99 ${m.p99ms} ms, ${m.failures} failed\n`);
+    for (const [name, m] of one) process.stdout.write(`${name}: ${m.perSecond}/s p50 ${m.p50ms} ms p99 ${m.p99ms} ms, ${m.failures} failed${cpuNote(m)}\n`);
     return;
   }
-  const page = await comparePage(fleetgraph.url, postgraphile.url, jwt, false);
+  const page = await comparePage(fleetgraph.url, postgraphile.url, jwt, false, cpuOf(fleetgraph), cpuOf(postgraphile));
   const [f, b, p] = [fleetgraph, bare, postgraphile].map((server) => one.get(server.name)!);
   const [fp, pp] = [fleetgraph.name, postgraphile.name].map((name) => page.get(name)!);
-  const failed = (m: { failures: number }) => `${m.failures} failed`;
+  const failed = (m: Measurement) => `${m.failures} failed${cpuNote(m)}`;
   report("query", `${LOAD.clients} clients, ${LOAD.rounds}x${LOAD.seconds} s, ${VEHICLES} vehicles x ${SIGNALS} signals (loaded in ${loadSeconds} s)`, [
     {
       measured: "fleetgraph, `vehicle(id) { signals { code value } }`",
@@ -134,11 +142,17 @@ exitOnError(async () => {
   ]);
 });
 
+/** "; CPU ms per request: …" when the bench could count it (Linux). */
+function cpuNote(m: Measurement): string {
+  return m.cpuMs ? `; CPU ms per request: server ${m.cpuMs.server}, PostgreSQL ${m.cpuMs.database}` : "";
+}
+
 /** The 100-vehicle page, fleetgraph against PostGraphile; with `print`, prints the medians (BENCH_ONLY=page). */
-async function comparePage(fleetgraphUrl: string, postgraphileUrl: string, jwt: string, print: boolean): Promise<Map<string, Measurement>> {
+async function comparePage(fleetgraphUrl: string, postgraphileUrl: string, jwt: string, print: boolean, fleetgraphCpu: Target["cpu"], postgraphileCpu: Target["cpu"]): Promise<Map<string, Measurement>> {
   const page = await compare([
     {
       name: "fleetgraph",
+      cpu: fleetgraphCpu,
       request: () =>
         timed(async () => {
           const query = `{ vehicles(first: ${PAGE}) { edges { node { id signals { code value } } } } }`;
@@ -148,6 +162,7 @@ async function comparePage(fleetgraphUrl: string, postgraphileUrl: string, jwt: 
     },
     {
       name: "PostGraphile",
+      cpu: postgraphileCpu,
       request: () =>
         timed(async () => {
           const query = `{ allVehicles(first: ${PAGE}, orderBy: PRIMARY_KEY_ASC) { nodes { id signalsByVehicleId { nodes { code value } } } } }`;
@@ -157,6 +172,6 @@ async function comparePage(fleetgraphUrl: string, postgraphileUrl: string, jwt: 
     },
   ]);
 
-  if (print) for (const [name, m] of page) process.stdout.write(`${name}: ${m.perSecond}/s p50 ${m.p50ms} ms p99 ${m.p99ms} ms, ${m.failures} failed\n`);
+  if (print) for (const [name, m] of page) process.stdout.write(`${name}: ${m.perSecond}/s p50 ${m.p50ms} ms p99 ${m.p99ms} ms, ${m.failures} failed${cpuNote(m)}\n`);
   return page;
 }

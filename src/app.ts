@@ -148,6 +148,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       entities: ENTITIES,
       connectTimeoutMs: config.databaseConnectTimeoutMs,
       queryTimeoutMs: config.databaseQueryTimeoutMs,
+      namedStatements: config.databaseUrl !== undefined,
     });
     await ds.initialize();
     try {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { Client, type Pool } from "pg";
 import { DataSource, type DataSourceOptions } from "typeorm";
@@ -17,6 +18,13 @@ export interface DataSourceSettings {
   connectTimeoutMs?: number;
   /** Client-side bound on any one query, ms: a partition that drops bytes gives no error otherwise. @default none */
   queryTimeoutMs?: number;
+  /**
+   * Whether readRows may name its statements, so each connection parses and plans them once. Not on the
+   * embedded PGlite: its socket server maps every connection onto one session, so a statement prepared
+   * by a connection the pool has since replaced is still there when the next one prepares it again.
+   * @default false
+   */
+  namedStatements?: boolean;
 }
 
 /**
@@ -71,17 +79,38 @@ export function dataSourceOptions({ url, poolSize = 10, entities = [], connectTi
   };
 }
 
+/** The data sources whose readRows name their statements (see DataSourceSettings.namedStatements). */
+const naming = new WeakSet<DataSource>();
+
 export function createDataSource(settings: DataSourceSettings): DataSource {
-  return new DataSource(dataSourceOptions(settings));
+  const dataSource = new DataSource(dataSourceOptions(settings));
+  if (settings.namedStatements) naming.add(dataSource);
+  return dataSource;
+}
+
+/**
+ * Statement names by text. The hot reads' texts are few (a shape per selection of columns and scope);
+ * past this many, further texts go unnamed rather than keep a plan in every connection forever.
+ */
+const MAX_NAMED = 200;
+const names = new Map<string, string>();
+
+function nameOf(sql: string): string | undefined {
+  let name = names.get(sql);
+  if (name === undefined && names.size < MAX_NAMED) names.set(sql, (name = `fg_${createHash("sha256").update(sql).digest("hex").slice(0, 32)}`));
+  return name;
 }
 
 /**
  * Rows of one read statement, straight from the DataSource's pg pool: TypeORM's query runner (one object
  * graph per statement, its broadcaster and logger) cost more than the statement's own parsing on the
  * hottest reads. Same pool, same client-side timeouts; errors are pg's own (db/pg-errors classifies them).
+ * On PostgreSQL the statement is named: each connection parses and plans it once, not once a request
+ * (about half of PostgreSQL's time for `vehicle(id) { signals }`; bench/RESULTS.md).
  */
 export async function readRows<T>(dataSource: DataSource, sql: string, parameters: readonly unknown[]): Promise<T[]> {
   const pool = (dataSource.driver as unknown as { master?: Pool }).master;
   if (!dataSource.isInitialized || !pool) throw new Error("DataSource is not initialized");
-  return (await pool.query(sql, parameters as unknown[])).rows as T[];
+  const name = naming.has(dataSource) ? nameOf(sql) : undefined;
+  return (await pool.query({ text: sql, values: parameters as unknown[], ...(name === undefined ? {} : { name }) })).rows as T[];
 }
