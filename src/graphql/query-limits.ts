@@ -203,8 +203,24 @@ export function operationCost(
 }
 
 const depths = new WeakMap<OperationDefinitionNode, number>();
-/** Costs of operations without variables (a schema per process: the key needs no schema). */
+/** Costs of operations whose cost reads no variable (a schema per process: the key needs no schema). */
 const constantCosts = new WeakMap<OperationDefinitionNode, number>();
+
+/** `values`, and whether anything read one of them since (graphql-js tests `hasOwnProperty`, then reads). */
+function watchReads(values: Record<string, unknown>): { values: Record<string, unknown>; readonly any: boolean } {
+  let any = false;
+  const watched = new Proxy(values, {
+    get: (target, key) => ((any = true), Reflect.get(target, key)),
+    has: (target, key) => ((any = true), Reflect.has(target, key)),
+    getOwnPropertyDescriptor: (target, key) => ((any = true), Reflect.getOwnPropertyDescriptor(target, key)),
+  });
+  return {
+    values: watched,
+    get any() {
+      return any;
+    },
+  };
+}
 
 function limitError(message: string, code: string, extensions: Record<string, number>): GraphQLError {
   // 400 like other request errors: nothing was executed.
@@ -227,25 +243,27 @@ export function checkOperationLimits(
   variables: Record<string, unknown> | undefined,
 ): GraphQLError | undefined {
   // Parsed documents are cached (Apollo's document store), so an operation node comes back with every
-  // request of the same query: its depth is measured once, and so is its cost when no variable can change it.
+  // request of the same query: its depth is measured once, and so is its cost when no variable changes it.
   let depth = depths.get(operation);
   if (depth === undefined) depths.set(operation, (depth = operationDepth(document, operation)));
   if (depth > MAX_DEPTH) {
     return limitError(`query is ${depth} levels deep; at most ${MAX_DEPTH} are allowed`, "QUERY_TOO_DEEP", { depth, maxDepth: MAX_DEPTH });
   }
-  // Variables are coerced as execution will coerce them; a bad variable is the client's mistake.
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
-  if (coerced.errors) return badInput(coerced.errors[0].message);
-  const constant = !operation.variableDefinitions?.length;
-  let cost = constant ? constantCosts.get(operation) : undefined;
+  let cost = constantCosts.get(operation);
   if (cost === undefined) {
+    // Variables are coerced as execution will coerce them; a bad variable is the client's mistake.
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+    if (coerced.errors) return badInput(coerced.errors[0].message);
+    const reads = watchReads(coerced.coerced);
     try {
-      cost = operationCost(schema, document, operation, coerced.coerced);
+      cost = operationCost(schema, document, operation, reads.values);
     } catch (error) {
       if (error instanceof GraphQLError) return badInput(error.message);
       throw error;
     }
-    if (constant) constantCosts.set(operation, cost);
+    // No variable sizes a list or decides a directive here (`vehicle(id: $id)`): every request of this
+    // operation costs the same, and its variables are left to execution to coerce, as it does anyway.
+    if (!reads.any) constantCosts.set(operation, cost);
   }
   if (cost > MAX_COST) {
     const shown = cost >= COST_CEILING ? `over ${COST_CEILING}` : String(cost);

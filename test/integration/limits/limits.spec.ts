@@ -154,6 +154,29 @@ describe("GraphQL pagination, limits, batching and errors", () => {
       expect(allowed.errors).toBeUndefined();
     });
 
+    it("counts a page size given as a variable even after the same document ran with a small one", async () => {
+      const query = `query($id: ID!, $n: Int) { vehicle(id: $id) { signal(code: "x") { history(first: $n) { edges { node { value } } } } } vehicles(first: $n) { edges { node { signals { history(first: $n) { edges { node { value } } } } } } } }`;
+      expect((await gql(t.url, query, { token: admin, variables: { id: "v", n: 2 } })).errors).toBeUndefined();
+      const refused = await gql(t.url, query, { token: admin, variables: { id: "v", n: 100 } });
+      expect(refused.errors?.[0].extensions?.code).toBe("QUERY_TOO_COMPLEX");
+    });
+
+    it("answers a bad variable alike before and after its operation's cost is known (it does not depend on variables)", async () => {
+      const query = `query($id: ID!) { vehicle(id: $id) { id } }`;
+      const answer = async (variables: Record<string, unknown>) => {
+        const { status, errors } = await gql(t.url, query, { token: admin, variables });
+        return { status, errors: errors?.map(({ message, extensions }) => ({ message, code: extensions?.code })) };
+      };
+      const missingFirst = await answer({});
+      const wrongFirst = await answer({ id: { not: "an id" } });
+      expect(missingFirst.status).toBe(400);
+      expect(missingFirst.errors).toEqual([{ message: expect.stringMatching(/\$id/), code: "BAD_USER_INPUT" }]);
+      expect(wrongFirst.status).toBe(400);
+      expect((await answer({ id: "v" })).errors).toBeUndefined();
+      expect(await answer({})).toEqual(missingFirst);
+      expect(await answer({ id: { not: "an id" } })).toEqual(wrongFirst);
+    });
+
     it("still answers introspection", async () => {
       const response = await fetch(`${t.url}/graphql`, {
         method: "POST",
