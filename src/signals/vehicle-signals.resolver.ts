@@ -12,7 +12,7 @@ import { includedLatest, signalsOf } from "./signal.loaders";
  * skipping it matters: these arguments are resolved once per vehicle of a page.
  */
 @ArgsType()
-class VehicleSignalsArgs {
+export class VehicleSignalsArgs {
   @Field(() => [String], { nullable: true, description: "Only these signal codes (at most 100)" })
   codes?: string[] | null;
 
