@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { signToken } from "../../helpers/graphql";
 import { postDelivery, vehicleState } from "../../helpers/smartcar";
+import { routeAnswer } from "../../helpers/route-answers";
 import { startTestApp, type TestApp } from "../../helpers/test-app";
 
 /**
@@ -59,19 +60,8 @@ describe("POST /graphql answers alike on both routes", () => {
     const answers = [];
     for (const contentType of Object.values(routes)) {
       const response = await request(contentType);
-      const requestId = response.headers.get("x-request-id");
-      const lines = logs.map((line) => JSON.parse(line) as { requestId?: string; msg: string; level: number });
-      answers.push({
-        status: response.status,
-        contentType: response.headers.get("content-type"),
-        csp: response.headers.get("content-security-policy"),
-        nosniff: response.headers.get("x-content-type-options"),
-        hsts: response.headers.get("strict-transport-security"),
-        retryAfter: response.headers.get("retry-after") !== null,
-        rateLimitPolicy: response.headers.get("ratelimit-policy"),
-        body: (await response.json()) as unknown,
-        logged: lines.filter((line) => line.requestId === requestId).map((line) => [line.level, line.msg.replace(/ \d+$/, "")]),
-      });
+      const body = (await response.json()) as unknown;
+      answers.push({ ...routeAnswer(response, logs), rateLimitPolicy: response.headers.get("ratelimit-policy"), body });
     }
     expect(answers[0].status).toBeLessThan(500);
     expect(answers[0].logged.length).toBeGreaterThan(0);

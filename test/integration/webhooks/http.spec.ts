@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { hmacHex } from "../../../src/webhooks/signature";
 import { postDelivery, vehicleState } from "../../helpers/smartcar";
+import { routeAnswer } from "../../helpers/route-answers";
 import { startTestApp, TEST_MANAGEMENT_TOKEN, type TestApp } from "../../helpers/test-app";
 
 const signal = { code: "tractionbattery-stateofcharge", body: { unit: "percent", value: 50 } };
@@ -185,19 +186,8 @@ describe("POST /webhooks/smartcar answers alike on both routes", () => {
     const answers = [];
     for (const contentType of Object.values(routes)) {
       const response = await request(contentType);
-      const requestId = response.headers.get("x-request-id");
       const body = (await response.json()) as Record<string, unknown>;
-      const lines = logs.map((line) => JSON.parse(line) as { requestId?: string; msg: string; level: number });
-      answers.push({
-        status: response.status,
-        contentType: response.headers.get("content-type"),
-        csp: response.headers.get("content-security-policy"),
-        nosniff: response.headers.get("x-content-type-options"),
-        hsts: response.headers.get("strict-transport-security"),
-        body: Object.keys(body).sort(),
-        code: (body.error as { code?: string } | undefined)?.code ?? body.status,
-        logged: lines.filter((line) => line.requestId === requestId).map((line) => [line.level, line.msg.replace(/ \d+$/, "")]),
-      });
+      answers.push({ ...routeAnswer(response, logs), body: Object.keys(body).sort(), code: (body.error as { code?: string } | undefined)?.code ?? body.status });
     }
     expect(answers[0].status).toBeLessThan(500);
     expect(answers[0].logged.length).toBeGreaterThan(0);
