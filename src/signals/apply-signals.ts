@@ -103,11 +103,11 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
     if (seen === undefined || readAt(rows[seen]) < readAt(row)) lastRead.set(key, index);
   });
   const roles: Array<Role | null> = rows.map(() => null);
-  const keyReadAt: Array<string | null> = rows.map(() => null);
+  const keyReadAt: Array<Date | null> = rows.map(() => null);
   for (const [key, read] of lastRead) {
     const winner = winners.get(key);
     roles[winner ?? read] = winner === undefined ? "read" : "latest";
-    keyReadAt[winner ?? read] = readAt(rows[read]).toISOString();
+    keyReadAt[winner ?? read] = readAt(rows[read]);
   }
 
   const inserted: Array<{ id: string }> = await manager.query(
@@ -193,8 +193,7 @@ const TYPED_PARAMETERS = "$15::text[], $16::bool[], $17::text[], $18::float8[], 
 const typedColumns = (alias: string) => TYPED_COLUMNS.split(", ").map((column) => `${alias}.${column}`).join(", ");
 
 /** The readings' columns, $1 to $19, as arrays (arrayLiteral makes the parameters). */
-function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[]): Array<ReadonlyArray<string | number | boolean | null>> {
-  const iso = (date: Date | null) => date?.toISOString() ?? null;
+function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[]): Array<ReadonlyArray<string | number | boolean | Date | null>> {
   const typed = rows.map((row) => typedValue(row.reading.body));
   return [
     rows.map((row) => row.vehicleId),
@@ -205,10 +204,10 @@ function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[
     rows.map((row) => JSON.stringify(row.reading.body ?? null)),
     rows.map((row) => row.reading.value),
     rows.map((row) => row.reading.unit),
-    rows.map((row) => iso(row.reading.retrievedAt)),
-    rows.map((row) => iso(row.reading.oemUpdatedAt)),
-    rows.map((row) => row.appliedAt.toISOString()),
-    rows.map((row) => observedAt(row).toISOString()),
+    rows.map((row) => row.reading.retrievedAt),
+    rows.map((row) => row.reading.oemUpdatedAt),
+    rows.map((row) => row.appliedAt),
+    rows.map((row) => observedAt(row)),
     [...late],
     rows.map((row) => row.eventId),
     rows.map((row) => row.userId),

@@ -62,7 +62,7 @@ export async function upsertVehicles(manager: EntityManager, sightings: readonly
     [
       arrayLiteral(rows.map((v) => v.id)),
       arrayLiteral(rows.map((v) => v.owner?.userId ?? null)),
-      arrayLiteral(rows.map((v) => v.owner?.readAt.toISOString() ?? null)),
+      arrayLiteral(rows.map((v) => v.owner?.readAt ?? null)),
       arrayLiteral(rows.map((v) => v.owner?.eventId ?? null)),
       arrayLiteral(rows.map((v) => v.make)),
       arrayLiteral(rows.map((v) => v.model)),

@@ -8,7 +8,10 @@ describe("arrayLiteral", () => {
     );
     expect(arrayLiteral([0, -1.5, 1e21, null])).toBe("{0,-1.5,1e+21,NULL}");
     expect(arrayLiteral([true, false, null])).toBe("{true,false,NULL}");
-    expect(arrayLiteral([new Date("2026-01-02T03:04:05.678Z")])).toBe('{"2026-01-02T03:04:05.678Z"}');
+    const [t1, t2] = [new Date("2026-01-02T03:04:05.678Z"), new Date("1969-12-31T23:59:59.999Z")];
+    expect(arrayLiteral([t1, new Date(t1), t2, null, t1])).toBe(
+      '{"2026-01-02T03:04:05.678Z","2026-01-02T03:04:05.678Z","1969-12-31T23:59:59.999Z",NULL,"2026-01-02T03:04:05.678Z"}',
+    );
     expect(arrayLiteral([])).toBe("{}");
   });
 
