@@ -225,12 +225,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       spool,
       logger,
       onBatch: (size) => metrics.batchApplied(size),
-      // Two batches at once: one commits while the next is applied. More only split the batches (PostgreSQL
-      // serialises the commits of notifying transactions; bench/RESULTS.md), and the pool serves GraphQL too.
+      // WEBHOOK_BATCHES_IN_FLIGHT (1): one batch at a time gathers twice the deliveries a transaction, which
+      // costs less CPU a delivery on both sides (bench/RESULTS.md, session 15); more only split the batches.
+      // At least one connection is left to GraphQL and the spool's drain.
       batching: {
         maxBatch: config.webhookBatchSize,
         maxWaiting: config.webhookQueueLimit,
-        maxInFlight: Math.max(1, Math.min(2, poolSize - 1)),
+        maxInFlight: Math.max(1, Math.min(config.webhookBatchesInFlight, poolSize - 1)),
       },
     });
     if (spool) drainer = new SpoolDrainer({ spool, target: ingestion, logger });

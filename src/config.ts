@@ -40,6 +40,8 @@ export interface Config {
   readonly webhookBatchSize: number;
   /** Group commit: most webhook deliveries waiting for a transaction; more are answered 503 (or spooled). @default 1000 */
   readonly webhookQueueLimit: number;
+  /** Group commit: transactions applying webhook deliveries at once (at most the pool size less one). @default 1 */
+  readonly webhookBatchesInFlight: number;
   /** HTTP: time to receive a request's headers, ms. @default 10000 */
   readonly httpHeadersTimeoutMs: number;
   /** HTTP: time to receive a whole request, body included, ms. @default 20000 */
@@ -167,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
     webhookApplyTimeoutMs: integer("WEBHOOK_APPLY_TIMEOUT_MS", 8_000, 100, 14_000),
     webhookBatchSize: integer("WEBHOOK_BATCH_SIZE", 50, 1, 1000),
     webhookQueueLimit: integer("WEBHOOK_QUEUE_LIMIT", 1000, 1, 100_000),
+    webhookBatchesInFlight: integer("WEBHOOK_BATCHES_IN_FLIGHT", 1, 1, 100),
     httpHeadersTimeoutMs: integer("HTTP_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000),
     httpRequestTimeoutMs: integer("HTTP_REQUEST_TIMEOUT_MS", 20_000, 100, 600_000),
     httpKeepAliveTimeoutMs: integer("HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),

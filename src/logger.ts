@@ -29,6 +29,16 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
+/**
+ * A logger for lines whose every field name and value is built by our code from values that cannot
+ * hold a credential (a request's line, a delivery's outcome): redaction would find nothing there to
+ * censor, and costs about 10 µs a line on this stack (@pinojs/redact clones the record for its wildcard
+ * paths), more than the rest of the line. Never hand it objects from elsewhere: errors, headers, bodies.
+ */
+export function fixedFieldsLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: { paths: [] } });
+}
+
 /** Longest message (or other text field) of a logged error; PostgreSQL's can quote an input value. */
 const MAX_MESSAGE = 500;
 const MAX_NAME = 200;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Logger } from "../logger";
+import { fixedFieldsLogger, type Logger } from "../logger";
 
 /** A middleware on node:http's own request and response: express takes it, and so does the webhook's node:http route. */
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -9,6 +9,8 @@ declare module "node:http" {
   interface IncomingMessage {
     /** The request's logger: every line it logs carries the request id (set by requestLogs, for every request). */
     log: Logger;
+    /** The request id of `log`'s lines (set by requestLogs). */
+    requestId?: string;
   }
 }
 
@@ -24,17 +26,18 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  *
  * Written by hand (it was pino-http, configured to exactly this line): pino-http made two child loggers
  * per request and serialised the request into one of them, about a tenth of a small query's time.
- * Here `req.log` is made on first use, and most requests log nothing but their line.
+ * Here `req.log` is made on first use, and most requests log nothing but their line. The line itself
+ * holds only fields built here (a checked request id, method, cut path, status, duration): it goes
+ * through fixedFieldsLogger, without redaction.
  */
 export function requestLogs(logger: Logger): NodeMiddleware {
-  // The line's fields are ours and fixed (method, a path without its query, status, duration): nothing in
-  // it can be a credential, so it skips the redaction every other line goes through (20 µs of 25 a line).
-  const lines = logger.child({}, { redact: [] });
+  const lines = fixedFieldsLogger(logger);
   return (req, res, next) => {
     const started = Date.now();
     const given = req.headers["x-request-id"];
     const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader("X-Request-Id", requestId);
+    req.requestId = requestId;
     let child: Logger | undefined;
     Object.defineProperty(req, "log", {
       configurable: true,

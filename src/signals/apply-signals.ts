@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { arrayLiteral } from "../db/array-literal";
 import type { SignalChanged } from "../changes/change";
 import { typedValue } from "./typed-value";
 
@@ -102,11 +103,11 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
     if (seen === undefined || readAt(rows[seen]) < readAt(row)) lastRead.set(key, index);
   });
   const roles: Array<Role | null> = rows.map(() => null);
-  const keyReadAt: Array<string | null> = rows.map(() => null);
+  const keyReadAt: Array<Date | null> = rows.map(() => null);
   for (const [key, read] of lastRead) {
     const winner = winners.get(key);
     roles[winner ?? read] = winner === undefined ? "read" : "latest";
-    keyReadAt[winner ?? read] = readAt(rows[read]).toISOString();
+    keyReadAt[winner ?? read] = readAt(rows[read]);
   }
 
   const inserted: Array<{ id: string }> = await manager.query(
@@ -152,7 +153,7 @@ export async function applyReadings(manager: EntityManager, rows: readonly Readi
        FROM r
       ORDER BY r.ord
      RETURNING id`,
-    [...readingColumns(rows, late), roles, keyReadAt],
+    [...readingColumns(rows, late), roles, keyReadAt].map(arrayLiteral),
   );
   const readingIds = idsInBatchOrder(inserted);
 
@@ -179,7 +180,7 @@ async function storedLatest(manager: EntityManager, rows: readonly ReadingToAppl
     `SELECT s.vehicle_id, s.code, s.observed_at, s.event_id
        FROM signals s
        JOIN unnest($1::text[], $2::text[]) AS k(vehicle_id, code) ON s.vehicle_id = k.vehicle_id AND s.code = k.code`,
-    [rows.map((row) => row.vehicleId), rows.map((row) => row.reading.code)],
+    [arrayLiteral(rows.map((row) => row.vehicleId)), arrayLiteral(rows.map((row) => row.reading.code))],
   );
   return new Map(
     stored.map((row) => [keyOf(row.vehicle_id, row.code), { observedAt: new Date(row.observed_at).getTime(), eventId: row.event_id }]),
@@ -191,8 +192,8 @@ const TYPED_COLUMNS = "kind, value_boolean, value_text, latitude, longitude";
 const TYPED_PARAMETERS = "$15::text[], $16::bool[], $17::text[], $18::float8[], $19::float8[]";
 const typedColumns = (alias: string) => TYPED_COLUMNS.split(", ").map((column) => `${alias}.${column}`).join(", ");
 
-function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[]): unknown[] {
-  const iso = (date: Date | null) => date?.toISOString() ?? null;
+/** The readings' columns, $1 to $19, as arrays (arrayLiteral makes the parameters). */
+function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[]): Array<ReadonlyArray<string | number | boolean | Date | null>> {
   const typed = rows.map((row) => typedValue(row.reading.body));
   return [
     rows.map((row) => row.vehicleId),
@@ -203,10 +204,10 @@ function readingColumns(rows: readonly ReadingToApply[], late: readonly boolean[
     rows.map((row) => JSON.stringify(row.reading.body ?? null)),
     rows.map((row) => row.reading.value),
     rows.map((row) => row.reading.unit),
-    rows.map((row) => iso(row.reading.retrievedAt)),
-    rows.map((row) => iso(row.reading.oemUpdatedAt)),
-    rows.map((row) => row.appliedAt.toISOString()),
-    rows.map((row) => observedAt(row).toISOString()),
+    rows.map((row) => row.reading.retrievedAt),
+    rows.map((row) => row.reading.oemUpdatedAt),
+    rows.map((row) => row.appliedAt),
+    rows.map((row) => observedAt(row)),
     [...late],
     rows.map((row) => row.eventId),
     rows.map((row) => row.userId),

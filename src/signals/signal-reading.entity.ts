@@ -51,6 +51,8 @@ export class SignalReading extends SignalValueColumns {
   @Column("boolean", { default: false })
   late: boolean;
 
-  @ManyToOne(() => Vehicle, { onDelete: "CASCADE" })
+  // No foreign key (migration ReadingsWithoutForeignKey): its per-row check cost more than the rest of a
+  // reading's insert; applyReadings inserts only under its vehicles' locks, and forgetUser deletes readings.
+  @ManyToOne(() => Vehicle, { createForeignKeyConstraints: false })
   vehicle?: Vehicle;
 }

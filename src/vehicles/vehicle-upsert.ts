@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { arrayLiteral } from "../db/array-literal";
 import { compareBytewise } from "../db/bytewise";
 
 export interface VehicleInfo {
@@ -59,14 +60,14 @@ export async function upsertVehicles(manager: EntityManager, sightings: readonly
        last_seen_at = GREATEST(old.last_seen_at, EXCLUDED.last_seen_at)
      RETURNING id, user_id, clock_timestamp() AS locked_at`,
     [
-      rows.map((v) => v.id),
-      rows.map((v) => v.owner?.userId ?? null),
-      rows.map((v) => v.owner?.readAt.toISOString() ?? null),
-      rows.map((v) => v.owner?.eventId ?? null),
-      rows.map((v) => v.make),
-      rows.map((v) => v.model),
-      rows.map((v) => v.year),
-      rows.map((v) => v.vin),
+      arrayLiteral(rows.map((v) => v.id)),
+      arrayLiteral(rows.map((v) => v.owner?.userId ?? null)),
+      arrayLiteral(rows.map((v) => v.owner?.readAt ?? null)),
+      arrayLiteral(rows.map((v) => v.owner?.eventId ?? null)),
+      arrayLiteral(rows.map((v) => v.make)),
+      arrayLiteral(rows.map((v) => v.model)),
+      arrayLiteral(rows.map((v) => v.year)),
+      arrayLiteral(rows.map((v) => v.vin)),
     ],
   );
   return {

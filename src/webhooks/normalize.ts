@@ -71,6 +71,8 @@ interface Visit {
  * Either made a signed delivery a 500 that was not kept; now it is a 422 naming the field, kept raw.
  */
 function checkStorable(json: object): void {
+  // Nearly every delivery passes: checked first without allocating; the walk below names the failure.
+  if (storable(json, 1)) return;
   const pending: Visit[] = [{ value: json, depth: 1 }];
   for (let visit = pending.pop(); visit !== undefined; visit = pending.pop()) {
     const { value, depth } = visit;
@@ -85,6 +87,18 @@ function checkStorable(json: object): void {
       pending.push({ value: child, depth: depth + 1, parent: visit, key });
     }
   }
+}
+
+/** checkStorable's test alone, recursing (at most MAX_JSON_DEPTH + 1 frames) and allocating nothing. */
+function storable(value: unknown, depth: number): boolean {
+  if (typeof value === "string") return !value.includes("\u0000");
+  if (typeof value !== "object" || value === null) return true;
+  if (depth > MAX_JSON_DEPTH) return false;
+  if (Array.isArray(value)) return value.every((child) => storable(child, depth + 1));
+  for (const key of Object.keys(value)) {
+    if (key.includes("\u0000") || !storable((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
 }
 
 /** `data.signals[0].body.unit`, or `(body)` for the top level. Keys are shown tamed and cut short. */
@@ -116,10 +130,22 @@ function wellFormed(text: string | null): string | null {
  * not assigned, so a `__proto__` key stays plain data. Depth is bounded by checkStorable.
  */
 function wellFormedJson(value: unknown): unknown {
+  // Nearly always already well-formed: then the parsed value itself (JSON.parse made its keys plain data too).
+  return wellFormedAlready(value) ? value : wellFormedCopy(value);
+}
+
+function wellFormedAlready(value: unknown): boolean {
+  if (typeof value === "string") return !UNPAIRED_SURROGATE.test(value);
+  if (typeof value !== "object" || value === null) return true;
+  if (Array.isArray(value)) return value.every(wellFormedAlready);
+  return Object.keys(value).every((key) => !UNPAIRED_SURROGATE.test(key) && wellFormedAlready((value as Record<string, unknown>)[key]));
+}
+
+function wellFormedCopy(value: unknown): unknown {
   if (typeof value === "string") return wellFormed(value);
   if (typeof value !== "object" || value === null) return value;
-  if (Array.isArray(value)) return value.map(wellFormedJson);
-  return Object.fromEntries(Object.entries(value).map(([key, child]) => [wellFormed(key), wellFormedJson(child)]));
+  if (Array.isArray(value)) return value.map(wellFormedCopy);
+  return Object.fromEntries(Object.entries(value).map(([key, child]) => [wellFormed(key), wellFormedCopy(child)]));
 }
 
 /**

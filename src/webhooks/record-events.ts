@@ -1,4 +1,5 @@
 import type { EntityManager } from "typeorm";
+import { arrayLiteral } from "../db/array-literal";
 import { compareBytewise } from "../db/bytewise";
 import type { IncomingDelivery } from "./incoming-delivery";
 import type { WebhookOutcome } from "./webhook-event.entity";
@@ -46,20 +47,20 @@ export async function recordEvents(manager: EntityManager, events: readonly Even
        last_received_at = GREATEST(webhook_events.last_received_at, EXCLUDED.last_received_at)
      RETURNING event_id, (xmax = 0) AS inserted`,
     [
-      rows.map((row) => envelope(row).eventId),
-      rows.map((row) => envelope(row).eventType),
-      rows.map((row) => envelope(row).mode),
-      rows.map((row) => envelope(row).version),
-      rows.map((row) => envelope(row).webhookId),
-      rows.map((row) => row.item.delivery.vehicle?.id ?? null),
-      rows.map((row) => envelope(row).deliveryId),
-      rows.map((row) => envelope(row).deliveredAt?.toISOString() ?? null),
-      rows.map((row) => row.outcome),
+      arrayLiteral(rows.map((row) => envelope(row).eventId)),
+      arrayLiteral(rows.map((row) => envelope(row).eventType)),
+      arrayLiteral(rows.map((row) => envelope(row).mode)),
+      arrayLiteral(rows.map((row) => envelope(row).version)),
+      arrayLiteral(rows.map((row) => envelope(row).webhookId)),
+      arrayLiteral(rows.map((row) => row.item.delivery.vehicle?.id ?? null)),
+      arrayLiteral(rows.map((row) => envelope(row).deliveryId)),
+      arrayLiteral(rows.map((row) => envelope(row).deliveredAt ?? null)),
+      arrayLiteral(rows.map((row) => row.outcome)),
       bodies,
-      rows.map((row) => row.item.receivedAt.toISOString()),
-      rows.map((row) => row.attempts),
-      bodyStarts,
-      rows.map((row) => row.item.rawBody.length),
+      arrayLiteral(rows.map((row) => row.item.receivedAt)),
+      arrayLiteral(rows.map((row) => row.attempts)),
+      arrayLiteral(bodyStarts),
+      arrayLiteral(rows.map((row) => row.item.rawBody.length)),
     ],
   );
   return new Set(result.filter((row) => row.inserted).map((row) => row.event_id));

@@ -4,7 +4,7 @@ import { AppError, BadRequest, MethodNotAllowed, PayloadTooLarge, Unauthenticate
 import { errorAnswer } from "../http/error-middleware";
 import { requestLogs } from "../http/request-logs";
 import { apiSecurityHeaders } from "../http/security-headers";
-import type { Logger } from "../logger";
+import { fixedFieldsLogger, type Logger } from "../logger";
 import type { Metrics } from "../metrics/metrics";
 import type { IngestionOutcome, IngestionService } from "./ingestion.service";
 import { normalizeDelivery } from "./normalize";
@@ -37,11 +37,17 @@ export interface WebhookAnswer {
  * database is down, so Smartcar retries). Errors are thrown as AppErrors (or database errors).
  */
 class WebhookReceiver {
-  constructor(private readonly options: WebhookRouterOptions) {}
+  /** The outcome line of each delivery: fields built here only (see fixedFieldsLogger). */
+  private readonly lines: Logger;
 
-  async receive(rawBody: Buffer, signature: string | undefined, log: Logger): Promise<WebhookAnswer> {
+  constructor(private readonly options: WebhookRouterOptions) {
+    this.lines = fixedFieldsLogger(options.logger);
+  }
+
+  /** `log` is the request's logger, `requestId` the id its lines carry (requestLogs). */
+  async receive(rawBody: Buffer, signature: string | undefined, log: Logger, requestId: string | undefined): Promise<WebhookAnswer> {
     try {
-      return await this.checkAndApply(rawBody, signature, log);
+      return await this.checkAndApply(rawBody, signature, log, requestId);
     } catch (error) {
       // Every 401 is a signature failure: counted once here rather than at each of its causes.
       if (error instanceof Unauthenticated && error.code === "INVALID_SIGNATURE") this.options.metrics?.signatureFailure();
@@ -49,7 +55,7 @@ class WebhookReceiver {
     }
   }
 
-  private async checkAndApply(rawBody: Buffer, signature: string | undefined, log: Logger): Promise<WebhookAnswer> {
+  private async checkAndApply(rawBody: Buffer, signature: string | undefined, log: Logger, requestId: string | undefined): Promise<WebhookAnswer> {
     const { ingestion, managementTokens, metrics } = this.options;
     const receivedAt = new Date();
     const signed = managementTokens.length === 0 || signatureMatches(rawBody, signature, managementTokens);
@@ -100,7 +106,10 @@ class WebhookReceiver {
       applied?.();
     }
     metrics?.delivery(delivery.kind, outcome.status);
-    log.info({ eventId: outcome.eventId, outcome: outcome.status, eventType: delivery.kind }, "webhook delivery");
+    const line = { eventId: outcome.eventId, outcome: outcome.status, eventType: delivery.kind };
+    // The same line as through `log` (whose binding is the request id), without making that child logger.
+    if (requestId === undefined) log.info(line, "webhook delivery");
+    else this.lines.info({ requestId, ...line }, "webhook delivery");
     return { status: outcome.status === "spooled" ? 202 : 200, body: outcome };
   }
 }
@@ -130,7 +139,7 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
     // The exact bytes: the signature covers them, and they are what we archive.
     express.raw({ type: () => true, limit: options.bodyLimit, inflate: false }),
     async (req, res) => {
-      const answer = await receiver.receive(bodyOf(req), req.get("sc-signature"), req.log ?? options.logger);
+      const answer = await receiver.receive(bodyOf(req), req.get("sc-signature"), req.log ?? options.logger, req.requestId);
       res.status(answer.status).json(answer.body);
     },
   );
@@ -173,7 +182,7 @@ export function webhookFastPath(options: WebhookRouterOptions): (req: IncomingMe
     let headers: Readonly<Record<string, string>> = {};
     try {
       const rawBody = await readBody(req, options.bodyLimit);
-      ({ status, body } = await receiver.receive(rawBody, req.headers["sc-signature"] as string | undefined, req.log));
+      ({ status, body } = await receiver.receive(rawBody, req.headers["sc-signature"] as string | undefined, req.log, req.requestId));
     } catch (error) {
       ({ status, body, headers } = errorAnswer(error, req.log, req.method, PATH));
     }

@@ -100,15 +100,17 @@ describe("loadConfig: GraphQL rate limits", () => {
   it("sizes the pool by the database unless DATABASE_POOL_SIZE says, and bounds group commit", () => {
     const defaults = loadConfig({});
     expect(defaults.databasePoolSize).toBeUndefined();
-    expect([defaults.webhookBatchSize, defaults.webhookQueueLimit]).toEqual([50, 1000]);
-    expect(loadConfig({ DATABASE_POOL_SIZE: "1", WEBHOOK_BATCH_SIZE: "1", WEBHOOK_QUEUE_LIMIT: "5" })).toMatchObject({
+    expect([defaults.webhookBatchSize, defaults.webhookQueueLimit, defaults.webhookBatchesInFlight]).toEqual([50, 1000, 1]);
+    expect(loadConfig({ DATABASE_POOL_SIZE: "1", WEBHOOK_BATCH_SIZE: "1", WEBHOOK_QUEUE_LIMIT: "5", WEBHOOK_BATCHES_IN_FLIGHT: "2" })).toMatchObject({
       databasePoolSize: 1,
       webhookBatchSize: 1,
       webhookQueueLimit: 5,
+      webhookBatchesInFlight: 2,
     });
     expect(() => loadConfig({ DATABASE_POOL_SIZE: "0" })).toThrow(/DATABASE_POOL_SIZE must be an integer from 1 to 1000/);
     expect(() => loadConfig({ WEBHOOK_BATCH_SIZE: "lots" })).toThrow(/WEBHOOK_BATCH_SIZE must be an integer/);
     expect(() => loadConfig({ WEBHOOK_QUEUE_LIMIT: "-1" })).toThrow(/WEBHOOK_QUEUE_LIMIT must be an integer/);
+    expect(() => loadConfig({ WEBHOOK_BATCHES_IN_FLIGHT: "0" })).toThrow(/WEBHOOK_BATCHES_IN_FLIGHT must be an integer/);
   });
 
   it("takes the silent-vehicle intervals in seconds, fractions allowed", () => {

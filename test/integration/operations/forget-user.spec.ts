@@ -99,6 +99,14 @@ describe("forgetUser", () => {
       webhookRejections: 0,
     });
     expect(await rowsOf(t, userB)).toEqual(bBefore);
+    // Nothing is left of the deleted car, whoever it was delivered for (the history has no foreign key to
+    // cascade from the vehicle: forgetUser deletes it by vehicle; migration ReadingsWithoutForeignKey).
+    const [left] = await t.app.dataSource.query(
+      `SELECT (SELECT count(*) FROM signal_readings WHERE vehicle_id = $1)::int AS readings,
+              (SELECT count(*) FROM signals WHERE vehicle_id = $1)::int AS signals`,
+      [carA],
+    );
+    expect(left).toEqual({ readings: 0, signals: 0 });
 
     // What the API shows: A's car is gone; B still sees the sold car with B's own history.
     const query = `query ($a: ID!, $sold: ID!) {
