@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { Router, type Request } from "express";
-import { AppError, BadRequest, MethodNotAllowed, PayloadTooLarge, Unauthenticated, UnprocessableEntity, UnsupportedMediaType } from "../errors";
+import { AppError, BadRequest, MethodNotAllowed, Unauthenticated, UnprocessableEntity, UnsupportedMediaType } from "../errors";
 import { errorAnswer } from "../http/error-middleware";
+import { isIdentity, isPlainJsonRequest, readBody, sendJson } from "../http/fast-path";
 import { requestLogs } from "../http/request-logs";
 import { apiSecurityHeaders } from "../http/security-headers";
 import { fixedFieldsLogger, type Logger } from "../logger";
@@ -148,9 +149,6 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
   return router;
 }
 
-/** The Content-Types the fast path takes; any other goes through express (req.is) as before. */
-const PLAIN_JSON = /^application\/json[ \t]*(?:;[ \t]*charset=(?:utf-8|"utf-8")[ \t]*)?$/i;
-
 /**
  * The webhook on node:http, ahead of express: for a POST of identity-encoded `application/json` to
  * exactly `/webhooks/smartcar` (what Smartcar sends), the same answers, headers and log lines as
@@ -161,11 +159,8 @@ export function webhookFastPath(options: WebhookRouterOptions): (req: IncomingMe
   const receiver = new WebhookReceiver(options);
   const logRequest = requestLogs(options.logger);
   return (req, res) => {
-    if (req.method !== "POST" || (req.url !== PATH && !req.url?.startsWith(`${PATH}?`))) return false;
-    const { "content-type": type, "content-length": length, "transfer-encoding": chunked } = req.headers;
-    // No body (req.is's test), another type or any encoding: express's route words those answers.
-    if (type === undefined || !PLAIN_JSON.test(type) || (length === undefined && chunked === undefined)) return false;
-    if (!isIdentity(req.headers["content-encoding"])) return false;
+    // Another type, an encoding or no body: express's route words those answers.
+    if (!isPlainJsonRequest(req, "POST", PATH)) return false;
     logRequest(req, res, () => undefined);
     apiSecurityHeaders(req, res, () => undefined);
     answer(req, res).catch((error: unknown) => {
@@ -186,39 +181,8 @@ export function webhookFastPath(options: WebhookRouterOptions): (req: IncomingMe
     } catch (error) {
       ({ status, body, headers } = errorAnswer(error, req.log, req.method, PATH));
     }
-    if (res.headersSent || res.destroyed) return;
-    res.statusCode = status;
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    res.setHeader("Content-Type", "application/json; charset=utf-8");
-    res.end(JSON.stringify(body));
+    sendJson(res, status, body, headers);
   }
-}
-
-/**
- * The request's body in one Buffer, as express.raw reads it: past `limit` bytes (declared or sent)
- * the rest is read off and dropped, then a 413; a request cut short is a 400 no one will read.
- */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let tooLarge = Number(req.headers["content-length"]) > limit;
-    req.on("data", (chunk: Buffer) => {
-      if (tooLarge) return;
-      received += chunk.length;
-      if (received > limit) {
-        tooLarge = true;
-        chunks.length = 0;
-      } else {
-        chunks.push(chunk);
-      }
-    });
-    req.on("end", () => {
-      if (tooLarge) reject(new PayloadTooLarge(limit));
-      else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
-    });
-    req.on("error", () => reject(new BadRequest("request body was incomplete")));
-  });
 }
 
 /**
@@ -229,10 +193,6 @@ function rejectionLabels(json: unknown): { eventId?: string; eventType?: string 
   const { eventId, eventType } = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
   const label = (value: unknown) => (typeof value === "string" ? value.replaceAll("\u0000", "\ufffd").replace(/\p{Cs}/gu, "\ufffd").slice(0, 1000) : undefined);
   return { eventId: label(eventId), eventType: label(eventType) };
-}
-
-function isIdentity(contentEncoding: string | undefined): boolean {
-  return contentEncoding === undefined || contentEncoding.trim().toLowerCase() === "identity";
 }
 
 function bodyOf(req: Request): Buffer {
