@@ -41,6 +41,7 @@ import { fleetPageRouter } from "./page/fleet-page.router";
 import { Metrics, metricsRouter } from "./metrics/metrics";
 import { graphqlMetricsPlugin } from "./metrics/graphql-metrics";
 import { requestLogs } from "./http/request-logs";
+import type { FastPath } from "./http/fast-path";
 
 export interface AppOptions {
   logger?: Logger;
@@ -65,7 +66,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
   const expressApp = express();
   /** Set once the webhook and GraphQL are mounted: they answer their plain requests before express (src/http/fast-path.ts). */
-  const fastPaths: Array<(req: http.IncomingMessage, res: http.ServerResponse) => boolean> = [];
+  const fastPaths: FastPath[] = [];
   const httpServer = http.createServer(
     {
       // Slow clients (a trickled body or headers) are cut off instead of holding a connection for minutes.

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { AppError } from "../errors";
 import { graphqlErrorOf } from "../graphql/errors";
-import type { Middleware } from "../http/fast-path";
+import type { Middleware } from "../http/middleware";
 import type { TokenVerifier, Viewer } from "../auth/viewer";
 
 interface Authentication {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { HeaderMap, type ApolloServer } from "@apollo/server";
 import express from "express";
 import type { TokenVerifier, Viewer } from "../auth/viewer";
@@ -6,9 +6,8 @@ import { BadRequest } from "../errors";
 import type { Context } from "../graphql/context";
 import { documentLimits } from "../graphql/document-limits";
 import { errorAnswer } from "../http/error-middleware";
-import { isPlainJsonRequest, readBody, runSteps, sendJson, type Middleware } from "../http/fast-path";
-import { requestLogs } from "../http/request-logs";
-import { apiSecurityHeaders } from "../http/security-headers";
+import { fastRoute, readBody, sendJson, type FastPath } from "../http/fast-path";
+import { runSteps, type Middleware } from "../http/middleware";
 import type { Logger } from "../logger";
 import { authenticate, viewerOf } from "./authenticate";
 import { graphqlRateLimits, type GraphQLRateLimits } from "./rate-limits";
@@ -35,26 +34,21 @@ type ParsedRequest = IncomingMessage & { body?: unknown };
  * `fastPath` answers the plain JSON POSTs apps send on node:http before express sees them, through
  * the same steps but its own body reader. It returns false, touching nothing, for any other request.
  */
-export function graphqlHttp(options: GraphQLHttpOptions): { route: Middleware[]; fastPath: (req: IncomingMessage, res: ServerResponse) => boolean } {
+export function graphqlHttp(options: GraphQLHttpOptions): { route: Middleware[]; fastPath: FastPath } {
   const limits = graphqlRateLimits(options.rateLimits);
   // Cheapest first: the IP limit before any work, the token limit once the token is verified.
   const before = [...limits.perIp, authenticate(options.tokens), ...limits.perToken];
   const after = [documentLimits(), answer(options)];
   const fastSteps = [...before, readJson, ...after];
-  const logRequest = requestLogs(options.logger);
   return {
     route: [...before, express.json({ limit: BODY_LIMIT }) as unknown as Middleware, ...after],
-    fastPath: (req, res) => {
-      if (!isPlainJsonRequest(req, "POST", GRAPHQL_PATH)) return false;
-      logRequest(req, res, () => undefined);
-      apiSecurityHeaders(req, res, () => undefined);
+    fastPath: fastRoute(GRAPHQL_PATH, options.logger, (req, res) =>
       runSteps(fastSteps, req, res, (error) => {
         const { status, headers, body } = errorAnswer(error, req.log, req.method, GRAPHQL_PATH);
         if (res.headersSent) res.destroy();
         else sendJson(res, status, body, headers);
-      });
-      return true;
-    },
+      }),
+    ),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { ipKeyGenerator, rateLimit } from "express-rate-limit";
-import type { Middleware } from "../http/fast-path";
 import { sendJson } from "../http/fast-path";
+import type { Middleware } from "../http/middleware";
 import { verifiedViewerOf } from "./authenticate";
 
 /** Requests per minute on `/graphql`; 0 turns a limit off. */

@@ -3,7 +3,8 @@ import { AppError } from "../errors";
 import type { IncomingMessage } from "node:http";
 import { GraphQLError, Lexer, Source, TokenKind } from "graphql";
 import { LRUCache } from "lru-cache";
-import { sendJson, type Middleware } from "../http/fast-path";
+import { sendJson } from "../http/fast-path";
+import type { Middleware } from "../http/middleware";
 
 /**
  * Most lexical tokens one document may have. A real query has tens to hundreds (the introspection

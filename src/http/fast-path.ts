@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BadRequest, PayloadTooLarge } from "../errors";
+import type { Logger } from "../logger";
+import { requestLogs } from "./request-logs";
+import { apiSecurityHeaders } from "./security-headers";
 
 /**
  * What the node:http fast paths share. The two busiest routes (Smartcar's deliveries and GraphQL
@@ -9,14 +12,30 @@ import { BadRequest, PayloadTooLarge } from "../errors";
  * the express route, whose answers the fast path keeps to.
  */
 
-/** A node:http middleware, as express runs them: `next()` goes on, `next(error)` (or a throw, or a rejection) fails. */
-export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void | Promise<void>;
-
 /** The Content-Types a fast path takes: JSON in UTF-8 (what Smartcar and GraphQL clients send). */
 const PLAIN_JSON = /^application\/json[ \t]*(?:;[ \t]*charset=(?:utf-8|"utf-8")[ \t]*)?$/i;
 
+/** Answers a request it takes and says so; false, touching nothing, when the request is not its own. */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/**
+ * A fast path: for a POST of plain JSON to `path` (query string allowed), the request line and the security
+ * headers every answer gets, then `answer`; false, touching nothing, for any other request (express's).
+ */
+export function fastRoute(path: string, logger: Logger, answer: (req: IncomingMessage, res: ServerResponse) => void): FastPath {
+  const logRequest = requestLogs(logger);
+  return (req, res) => {
+    // Another type or charset, an encoding, no body: express's route words those answers.
+    if (!isPlainJsonRequest(req, "POST", path)) return false;
+    logRequest(req, res, () => undefined);
+    apiSecurityHeaders(req, res, () => undefined);
+    answer(req, res);
+    return true;
+  };
+}
+
 /** Whether `req` is a `method` to `path` (query string allowed) with a plain JSON body, identity-encoded. */
-export function isPlainJsonRequest(req: IncomingMessage, method: string, path: string): boolean {
+function isPlainJsonRequest(req: IncomingMessage, method: string, path: string): boolean {
   if (req.method !== method || (req.url !== path && !req.url?.startsWith(`${path}?`))) return false;
   const { "content-type": type, "content-length": length, "transfer-encoding": chunked } = req.headers;
   // Without a body (express's req.is test) the express route words the answer.
@@ -53,21 +72,6 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     });
     req.on("error", () => reject(new BadRequest("request body was incomplete")));
   });
-}
-
-/** Runs `steps` in order, as express runs a route's middlewares; the first error goes to `fail`. */
-export function runSteps(steps: readonly Middleware[], req: IncomingMessage, res: ServerResponse, fail: (error: unknown) => void): void {
-  const run = (index: number): void => {
-    const step = steps[index];
-    if (step === undefined) return;
-    try {
-      const done = step(req, res, (error?: unknown) => (error === undefined ? run(index + 1) : fail(error)));
-      if (done instanceof Promise) done.catch(fail);
-    } catch (error) {
-      fail(error);
-    }
-  };
-  run(0);
 }
 
 /** Answers with `body` as JSON, unless the response is already under way or gone. */

@@ -1,9 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { fixedFieldsLogger, type Logger } from "../logger";
-
-/** A middleware on node:http's own request and response: express takes it, and so does the webhook's node:http route. */
-export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+import type { Middleware } from "./middleware";
 
 declare module "node:http" {
   interface IncomingMessage {
@@ -30,7 +28,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * holds only fields built here (a checked request id, method, cut path, status, duration): it goes
  * through fixedFieldsLogger, without redaction.
  */
-export function requestLogs(logger: Logger): NodeMiddleware {
+export function requestLogs(logger: Logger): Middleware {
   const lines = fixedFieldsLogger(logger);
   return (req, res, next) => {
     const started = Date.now();

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from "express";
 import helmet from "helmet";
-import type { NodeMiddleware } from "./request-logs";
+import type { Middleware } from "./middleware";
 
 /**
  * Every answer is JSON for programs, never a page: a CSP that allows nothing (no scripts, no
@@ -46,7 +46,7 @@ function recordHeaders(middleware: RequestHandler): HeaderStep[] {
   return steps;
 }
 
-function replay(steps: readonly HeaderStep[]): NodeMiddleware {
+function replay(steps: readonly HeaderStep[]): Middleware {
   return (_req, res, next) => {
     for (const [name, value] of steps) {
       if (value === undefined) res.removeHeader(name);

@@ -2,9 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { Router, type Request } from "express";
 import { AppError, BadRequest, MethodNotAllowed, Unauthenticated, UnprocessableEntity, UnsupportedMediaType } from "../errors";
 import { errorAnswer } from "../http/error-middleware";
-import { isIdentity, isPlainJsonRequest, readBody, sendJson } from "../http/fast-path";
-import { requestLogs } from "../http/request-logs";
-import { apiSecurityHeaders } from "../http/security-headers";
+import { fastRoute, isIdentity, readBody, sendJson, type FastPath } from "../http/fast-path";
 import { fixedFieldsLogger, type Logger } from "../logger";
 import type { Metrics } from "../metrics/metrics";
 import type { IngestionOutcome, IngestionService } from "./ingestion.service";
@@ -155,21 +153,15 @@ export function webhookRouter(options: WebhookRouterOptions): Router {
  * webhookRouter, without express's routing, request and response wrappers and body parser (about 40 %
  * of the service's CPU a delivery; bench/RESULTS.md). Returns false, touching nothing, for any other request.
  */
-export function webhookFastPath(options: WebhookRouterOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function webhookFastPath(options: WebhookRouterOptions): FastPath {
   const receiver = new WebhookReceiver(options);
-  const logRequest = requestLogs(options.logger);
-  return (req, res) => {
-    // Another type, an encoding or no body: express's route words those answers.
-    if (!isPlainJsonRequest(req, "POST", PATH)) return false;
-    logRequest(req, res, () => undefined);
-    apiSecurityHeaders(req, res, () => undefined);
+  return fastRoute(PATH, options.logger, (req, res) => {
     answer(req, res).catch((error: unknown) => {
       // Only writing the answer can fail here (everything before is answered as an error): nothing left to say.
       req.log.error({ err: error, method: req.method, path: PATH }, "unhandled request error");
       res.destroy();
     });
-    return true;
-  };
+  });
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let status: number;
