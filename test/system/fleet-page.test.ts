@@ -179,6 +179,144 @@ describeInBrowser(
       expect(problems).toEqual([]);
     });
 
+    /** Signs in as `userId` and waits until both subscriptions listen. */
+    async function signInLive(url: string, userId: string, problems: string[]): Promise<Page> {
+      const page = await openPage(problems);
+      await page.goto(`${url}/fleet`);
+      await page.fill("#token", await signToken({ sub: userId }));
+      await page.click("button[type=submit]");
+      await page.locator("#status", { hasText: /^live$/ }).waitFor({ timeout: 20_000 });
+      return page;
+    }
+
+    /** The texts of a row's cells, by column. */
+    async function cells(page: Page, vehicleId: string): Promise<Record<string, string>> {
+      return page.evaluate(
+        `Object.fromEntries([...document.querySelectorAll('tr[data-vehicle-id="${vehicleId}"] [data-column]')].map((cell) => [cell.dataset.column, cell.textContent]))`,
+      );
+    }
+
+    /** One vehicle with a well-formed value on every column the page shows. */
+    function wellFormed(vehicleId: string, userId: string, make: string): Record<string, unknown> {
+      return vehicleState({
+        vehicleId,
+        userId,
+        make,
+        model: "Seal",
+        signals: [
+          { code: "tractionbattery-stateofcharge", body: { value: 55, unit: "percent" } },
+          { code: "tractionbattery-range", body: { value: 301.4, unit: "km" } },
+          { code: "odometer-traveleddistance", body: { value: 12_345.6, unit: "km" } },
+          { code: "charge-detailedchargingstatus", body: { value: "NOT_CHARGING" } },
+          { code: "closure-islocked", body: { value: true } },
+          { code: "location-preciselocation", body: { latitude: 52.52, longitude: 13.405 } },
+        ],
+      });
+    }
+    const WELL_FORMED_CELLS = { charge: "55 %", range: "301 km", odometer: "12,346 km", charging: "not charging", lock: "locked", location: "52.5200, 13.4050" };
+
+    it("shows every vehicle when one vehicle's signal bodies have unexpected shapes: a placeholder in those cells, the sent value elsewhere", async () => {
+      const { url } = await startTestApp();
+      // Smartcar's bodies are stored as sent: any JSON reaches the page.
+      const odd = vehicleState({
+        vehicleId: "odd-vehicle",
+        userId: "odd-user",
+        make: "ODD",
+        signals: [
+          { code: "tractionbattery-stateofcharge", body: { value: { latitude: null } } },
+          { code: "tractionbattery-range", body: { value: 301.4, unit: { name: "km" } } },
+          { code: "odometer-traveleddistance", body: { value: null, unit: "km" } },
+          { code: "charge-ischarging", body: { value: { latitude: 1 } } },
+          { code: "closure-islocked", body: { value: [true] } },
+          { code: "location-preciselocation", body: { value: { latitude: "x" } } },
+        ],
+      });
+      const bare = vehicleState({
+        vehicleId: "bare-vehicle",
+        userId: "odd-user",
+        make: "BARE",
+        signals: [
+          { code: "tractionbattery-stateofcharge", body: "55" },
+          { code: "tractionbattery-range", body: 301 },
+          { code: "odometer-traveleddistance", body: { value: 12 } },
+          { code: "charge-detailedchargingstatus", body: { value: "" } },
+          { code: "closure-islocked", body: [] },
+          { code: "location-preciselocation", body: { latitude: 52.52, longitude: "east" } },
+        ],
+      });
+      for (const delivery of [odd, bare, wellFormed("fine-vehicle", "odd-user", "FINE")]) {
+        expect((await postDelivery(url, delivery)).body).toMatchObject({ status: "applied" });
+      }
+
+      const problems: string[] = [];
+      const page = await signInLive(url, "odd-user", problems);
+      expect(await page.locator("#summary").textContent()).toBe("3 vehicles, 0 open issues");
+      expect(await cells(page, "fine-vehicle")).toEqual({ ...WELL_FORMED_CELLS, fresh: expect.stringMatching(/^\d+ s$/) });
+      // What cannot be read shows "?", what is absent "—"; a unit that is no text is left out.
+      expect(await cells(page, "odd-vehicle")).toEqual({
+        charge: "?",
+        range: "301",
+        odometer: "—",
+        charging: "?",
+        lock: "?",
+        location: "?",
+        fresh: expect.stringMatching(/^\d+ s$/),
+      });
+      expect(await cells(page, "bare-vehicle")).toEqual({
+        charge: "—",
+        range: "—",
+        odometer: "12",
+        charging: "—",
+        lock: "—",
+        location: "?",
+        fresh: expect.stringMatching(/^\d+ s$/),
+      });
+      // Only a position with numbers for both coordinates is plotted.
+      expect(await page.locator("#map [data-vehicle-id]").evaluateAll((dots) => dots.map((dot) => dot.getAttribute("data-vehicle-id")))).toEqual(["fine-vehicle"]);
+      expect(problems).toEqual([]);
+    });
+
+    it("keeps updating after a live update whose body has an unexpected shape", async () => {
+      const { url } = await startTestApp();
+      for (const delivery of [wellFormed("live-1", "live-user", "ALPHA"), wellFormed("live-2", "live-user", "BETA")]) {
+        expect((await postDelivery(url, delivery)).body).toMatchObject({ status: "applied" });
+      }
+      const problems: string[] = [];
+      const page = await signInLive(url, "live-user", problems);
+      expect(await cells(page, "live-2")).toMatchObject(WELL_FORMED_CELLS);
+
+      const odd = vehicleState({
+        vehicleId: "live-2",
+        userId: "live-user",
+        make: "BETA",
+        model: "Seal",
+        signals: [{ code: "location-preciselocation", body: { value: { latitude: "x" } } }],
+      });
+      const charged = vehicleState({
+        vehicleId: "live-1",
+        userId: "live-user",
+        make: "ALPHA",
+        model: "Seal",
+        signals: [{ code: "tractionbattery-stateofcharge", body: { value: 56, unit: "percent" } }],
+      });
+      const unlocked = vehicleState({
+        vehicleId: "live-2",
+        userId: "live-user",
+        make: "BETA",
+        model: "Seal",
+        signals: [{ code: "closure-islocked", body: { value: false } }],
+      });
+      // Deliveries after the odd one still reach the page: on another vehicle, and on the same one.
+      for (const delivery of [odd, charged, unlocked]) expect((await postDelivery(url, delivery)).body).toMatchObject({ status: "applied" });
+      await page.locator('tr[data-vehicle-id="live-1"] [data-column="charge"]', { hasText: /^56 %$/ }).waitFor({ timeout: 20_000 });
+      const second = page.locator('tr[data-vehicle-id="live-2"]');
+      await second.locator('[data-column="lock"]', { hasText: /^unlocked$/ }).waitFor({ timeout: 20_000 });
+      await second.locator('[data-column="location"]', { hasText: /^\?$/ }).waitFor({ timeout: 20_000 });
+      expect(await cells(page, "live-2")).toMatchObject({ ...WELL_FORMED_CELLS, lock: "unlocked", location: "?" });
+      expect(await page.locator("#map [data-vehicle-id]").evaluateAll((dots) => dots.map((dot) => dot.getAttribute("data-vehicle-id")))).toEqual(["live-1"]);
+      expect(problems).toEqual([]);
+    });
+
     it("refuses a token the API refuses, and stays signed out", async () => {
       const { url } = await startTestApp();
       const page = await openPage();

@@ -1,4 +1,4 @@
-/* global document, sessionStorage, fetch, WebSocket, location, setTimeout, clearTimeout, setInterval */
+/* global console, document, sessionStorage, fetch, WebSocket, location, setTimeout, clearTimeout, setInterval */
 /**
  * The live fleet page: one more client of the public API, with the token a person pastes.
  * It reads with POST /graphql and listens with graphql-ws (protocol graphql-transport-ws, spoken by
@@ -295,31 +295,55 @@ function setStatus(text, kind) {
 
 // ---------------------------------------------------------------- rendering
 
-/** A signal's value as Smartcar sent it: `body` holds it for every kind ({value}, {percentage}, {latitude, longitude}). */
+/** What a cell shows for a signal without a value, and for a value the page cannot read. */
+const NO_VALUE = "—";
+const UNREADABLE = "?";
+
+/**
+ * A signal's value as Smartcar sent it: `body` holds it for every kind ({value}, {percentage}, a
+ * location's fields at its root). Bodies are stored as sent, so this may be any JSON.
+ */
 function valueOf(signal) {
   const body = signal.body;
   if (body && typeof body === "object") {
-    if (typeof body.latitude === "number" && typeof body.longitude === "number") return body;
+    if ("latitude" in body || "longitude" in body) return body;
     if ("value" in body) return body.value;
     if ("percentage" in body) return body.percentage;
   }
   return signal.value;
 }
 
+function isLocation(value) {
+  return Number.isFinite(value?.latitude) && Number.isFinite(value?.longitude);
+}
+
+/** A signal's value as text, for any JSON: NO_VALUE when there is none, UNREADABLE when it is of no shape the page knows. */
 function formatSignal(signal) {
   const value = valueOf(signal);
-  if (signal.code === "closure-islocked" && typeof value === "boolean") return value ? "locked" : "unlocked";
-  if (signal.code === "charge-ischarging" && typeof value === "boolean") return value ? "charging" : "not charging";
-  if (value && typeof value === "object" && "latitude" in value) return `${value.latitude.toFixed(4)}, ${value.longitude.toFixed(4)}`;
+  if (value === null || value === undefined || value === "") return NO_VALUE;
+  if (typeof value === "boolean") {
+    if (signal.code === "closure-islocked") return value ? "locked" : "unlocked";
+    if (signal.code === "charge-ischarging") return value ? "charging" : "not charging";
+    return value ? "yes" : "no";
+  }
   if (typeof value === "number") {
-    const unit = signal.unit ?? signal.body?.unit;
     const shown = Math.abs(value) >= 100 ? Math.round(value).toLocaleString("en") : String(Math.round(value * 10) / 10);
-    if (unit === "percent" || signal.code.endsWith("stateofcharge")) return `${shown} %`;
-    return unit ? `${shown} ${unit}` : shown;
+    if (signal.unit === "percent" || signal.code.endsWith("stateofcharge")) return `${shown} %`;
+    return signal.unit ? `${shown} ${signal.unit}` : shown;
   }
   if (typeof value === "string") return value.replaceAll("_", " ").toLowerCase();
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  return value === null || value === undefined ? "" : JSON.stringify(value);
+  if (isLocation(value)) return `${value.latitude.toFixed(4)}, ${value.longitude.toFixed(4)}`;
+  return UNREADABLE;
+}
+
+/** A signal's text where one bad value must not stop the rest: a bug in formatting shows UNREADABLE for that signal alone. */
+function signalText(signal) {
+  try {
+    return formatSignal(signal);
+  } catch (error) {
+    console.error(`fleet page: cannot show ${signal.code}`, error);
+    return UNREADABLE;
+  }
 }
 
 function formatAge(seconds) {
@@ -360,7 +384,8 @@ function renderVehicles(entries) {
     row.append(name);
     for (const column of COLUMNS) {
       const signal = column.codes.map((code) => signals.get(code)).find(Boolean);
-      const cell = element("td", signal ? formatSignal(signal) : "—", signal ? "" : "muted");
+      const text = signal ? signalText(signal) : NO_VALUE;
+      const cell = element("td", text, text === NO_VALUE ? "muted" : "");
       cell.dataset.column = column.title;
       if (signal) cell.title = `${signal.code}, observed ${signal.observedAt}`;
       row.append(cell);
@@ -406,7 +431,7 @@ function renderMap(entries) {
   const points = entries.flatMap(({ vehicle, signals }) => {
     const signal = signals.get(LOCATION);
     const at = signal && valueOf(signal);
-    return at && typeof at.latitude === "number" ? [{ vehicle, signal, latitude: at.latitude, longitude: at.longitude }] : [];
+    return isLocation(at) ? [{ vehicle, signal, latitude: at.latitude, longitude: at.longitude }] : [];
   });
   const map = $("map");
   if (points.length === 0) {
@@ -430,7 +455,7 @@ function renderMap(entries) {
     group.append(
       svg("circle", { cx: x(point.longitude).toFixed(1), cy: y(point.latitude).toFixed(1), r: 5 }),
       svg("text", { x: (x(point.longitude) + 8).toFixed(1), y: (y(point.latitude) + 4).toFixed(1) }, vehicleLabel(point.vehicle)),
-      svg("title", {}, `${vehicleLabel(point.vehicle)}: ${formatSignal(point.signal)}`),
+      svg("title", {}, `${vehicleLabel(point.vehicle)}: ${signalText(point.signal)}`),
     );
     nodes.push(group);
   }
