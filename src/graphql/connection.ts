@@ -1,4 +1,5 @@
-import { Field, Int, ObjectType, registerEnumType, type ClassType } from "type-graphql";
+import { Extensions, Field, Int, ObjectType, registerEnumType, type ClassType } from "type-graphql";
+import { countWork, WORK } from "./field-cost";
 import { encodeCursor, type CursorKey } from "./cursor";
 
 /** Relay `first`: default page size and the most one page may hold (contract: 20 and 100). */
@@ -95,6 +96,7 @@ export function Connection<T extends object>(node: ClassType<T>, name: string) {
     count: () => Promise<number>;
 
     @Field(() => Int, { description: "How many items match, over all pages (for this viewer)" })
+    @Extensions({ [WORK]: countWork })
     totalCount(): Promise<number> {
       return this.count();
     }

@@ -30,6 +30,7 @@ import {
 } from "graphql";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./connection";
+import { LIST_SIZE, WORK, type ListSize, type WorkOf } from "./field-cost";
 
 /** Deepest field nesting an operation may have (introspection fields are not counted). */
 export const MAX_DEPTH = 12;
@@ -42,14 +43,23 @@ export const MAX_COST = 200_000;
 /** Items assumed in a list nothing else bounds (a vehicle's errors and issues, an issue's episodes). */
 export const ASSUMED_LIST_SIZE = 10;
 /**
- * The extension a feature sets on a list field that returns a number of items its arguments tell
- * (`@Extensions({ [LIST_SIZE]: (args) => n })`): a series its buckets, a vehicle's signals its codes.
+ * Most filter conditions one operation may hold, over all its fields: each one is a subquery the
+ * database plans and runs over the caller's whole fleet, however small the page it filters.
  */
-export const LIST_SIZE = "listSize";
-export type ListSize = (args: Record<string, unknown>) => number;
+export const MAX_CONDITIONS = 20;
 
 /** Costs are capped here while summing, so a product never becomes Infinity or NaN (0 × Infinity). */
 const COST_CEILING = Number.MAX_SAFE_INTEGER;
+
+/** What an operation, or a part of it, asks for: its estimated cost and the filter conditions it holds. */
+export interface OperationCost {
+  readonly cost: number;
+  readonly conditions: number;
+}
+const NOTHING: OperationCost = { cost: 0, conditions: 0 };
+const capped = (n: number) => Math.min(n, COST_CEILING);
+const plus = (a: OperationCost, b: OperationCost): OperationCost => ({ cost: capped(a.cost + b.cost), conditions: capped(a.conditions + b.conditions) });
+const times = (factor: number, a: OperationCost): OperationCost => ({ cost: capped(factor * a.cost), conditions: capped(factor * a.conditions) });
 
 type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
 
@@ -101,19 +111,27 @@ export function operationDepth(document: DocumentNode, operation: OperationDefin
   return depthOf(operation.selectionSet);
 }
 
-/** How many items a list field can return, from its arguments, or undefined for "not a sized list". */
-function listSize(field: GraphQLField<unknown, unknown>, args: () => Record<string, unknown>): number | undefined {
+const isConnection = (field: GraphQLField<unknown, unknown>) => getNamedType(field.type).name.endsWith("Connection");
+
+/** The items of a page a connection field asks for, from its `first`. */
+function pageSizeOf(args: Record<string, unknown>): number {
+  // A page holds at most MAX_PAGE_SIZE (more is refused per field); never below zero, so a negative
+  // `first` cannot offset its siblings' cost.
+  const { first } = args;
+  return typeof first === "number" ? Math.min(Math.max(first, 0), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
+}
+
+/**
+ * How many items a list field can return, from its arguments, or undefined for "not a sized list".
+ * A connection's `edges` hold its page (`page`: the size its connection field asked for); its
+ * `totalCount` and `pageInfo` come once.
+ */
+function listSize(field: GraphQLField<unknown, unknown>, args: () => Record<string, unknown>, page: number | undefined): number | undefined {
   const named = getNamedType(field.type);
-  if (named.name.endsWith("Connection")) {
-    // A page holds at most MAX_PAGE_SIZE (more is refused per field); never below zero, so a negative
-    // `first` cannot offset its siblings' cost.
-    const { first } = args();
-    return typeof first === "number" ? Math.min(Math.max(first, 0), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
-  }
+  if (named.name.endsWith("Edge")) return page;
   const declared = field.extensions?.[LIST_SIZE];
   if (typeof declared === "function") return Math.max((declared as ListSize)(args()), 0);
-  // Edges add no factor of their own: the connection counted them.
-  if (isListType(getNullableType(field.type)) && !isLeafType(named) && !named.name.endsWith("Edge")) return ASSUMED_LIST_SIZE;
+  if (isListType(getNullableType(field.type)) && !isLeafType(named)) return ASSUMED_LIST_SIZE;
   return undefined;
 }
 
@@ -128,22 +146,24 @@ function metaField(parent: GraphQLCompositeType, schema: GraphQLSchema, name: st
 
 /**
  * Estimated cost of an operation: every field costs 1 plus its children; a field returning a list
- * multiplies its children by what it can return: a connection by `first`, `series` by its bucket
+ * multiplies its children by what it can return: a connection's edges by its `first`, `series` by its bucket
  * count, `Vehicle.signals` by its `codes` (each as its LIST_SIZE extension says), any other list of objects by
- * ASSUMED_LIST_SIZE. So nesting pages inside pages grows the cost the way it grows the work. A
- * fragment is costed once and remembered (its cost does not depend on where it is spread), so the
- * walk is linear in the document. Fields skipped by `@skip`/`@include` cost nothing.
+ * ASSUMED_LIST_SIZE. A field's arguments add the work they ask for (its WORK extension: filter
+ * conditions, orderings, counts, ranges). So nesting pages inside pages grows the cost the way it grows
+ * the work. A fragment is costed once and remembered (its cost does not depend on where it is spread),
+ * so the walk is linear in the document. Fields skipped by `@skip`/`@include` cost nothing.
  *
  * Throws GraphQLError for arguments that cannot be coerced.
  */
-export function operationCost(
+export function measureOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variableValues: Record<string, unknown>,
-): number {
+): OperationCost {
   const fragments = fragmentsOf(document);
-  const costs = new Map<string, number>();
+  /** By fragment name and the page size its connection asked for (when spread in a connection). */
+  const costs = new Map<string, OperationCost>();
   const visiting = new Set<string>();
 
   const skipped = (node: SelectionNode): boolean => {
@@ -153,58 +173,73 @@ export function operationCost(
     return skip?.if === true || include?.if === false;
   };
 
-  const selectionCost = (selectionSet: SelectionSetNode | undefined, parent: GraphQLCompositeType): number => {
-    if (!selectionSet) return 0;
-    let total = 0;
+  /** `page`: inside a connection, the page size it asked for, which its `edges` hold. */
+  const selectionCost = (selectionSet: SelectionSetNode | undefined, parent: GraphQLCompositeType, page?: number): OperationCost => {
+    if (!selectionSet) return NOTHING;
+    let total = NOTHING;
     for (const selection of selectionSet.selections) {
       if (skipped(selection)) continue;
       if (selection.kind === Kind.FIELD) {
-        total += fieldCost(selection, parent);
+        total = plus(total, fieldCost(selection, parent, page));
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        if (type && isCompositeType(type)) total += selectionCost(selection.selectionSet, type);
+        if (type && isCompositeType(type)) total = plus(total, selectionCost(selection.selectionSet, type, page));
       } else {
-        total += fragmentCost(selection.name.value);
+        total = plus(total, fragmentCost(selection.name.value, page));
       }
-      total = Math.min(total, COST_CEILING);
     }
     return total;
   };
 
-  const fieldCost = (node: FieldNode, parent: GraphQLCompositeType): number => {
+  const fieldCost = (node: FieldNode, parent: GraphQLCompositeType, page: number | undefined): OperationCost => {
     const name = node.name.value;
     const field = metaField(parent, schema, name) ?? (isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined);
     // Unknown fields fail validation; they cost nothing here.
-    if (!field) return 0;
+    if (!field) return NOTHING;
     const type = getNamedType(field.type);
-    const children = isCompositeType(type) ? selectionCost(node.selectionSet, type) : 0;
     let args: Record<string, unknown> | undefined;
-    const size = listSize(field, () => (args ??= getArgumentValues(field, node, variableValues)));
-    return Math.min(1 + (size ?? 1) * children, COST_CEILING);
+    const argsOf = () => (args ??= getArgumentValues(field, node, variableValues));
+    const children = isCompositeType(type) ? selectionCost(node.selectionSet, type, isConnection(field) ? pageSizeOf(argsOf()) : undefined) : NOTHING;
+    const size = listSize(field, argsOf, page);
+    const declared = field.extensions?.[WORK];
+    const work = typeof declared === "function" ? (declared as WorkOf)(argsOf()) : {};
+    const own = { cost: 1 + Math.max(work.cost ?? 0, 0), conditions: Math.max(work.conditions ?? 0, 0) };
+    return plus(own, times(size ?? 1, children));
   };
 
-  const fragmentCost = (name: string): number => {
-    const known = costs.get(name);
+  const fragmentCost = (name: string, page: number | undefined): OperationCost => {
+    const key = page === undefined ? name : `${name}\n${page}`;
+    const known = costs.get(key);
     if (known !== undefined) return known;
     const fragment = fragments.get(name);
     // A fragment cycle is a validation error reported elsewhere.
-    if (!fragment || visiting.has(name)) return 0;
+    if (!fragment || visiting.has(name)) return NOTHING;
     const type = schema.getType(fragment.typeCondition.name.value);
-    if (!type || !isCompositeType(type)) return 0;
+    if (!type || !isCompositeType(type)) return NOTHING;
     visiting.add(name);
-    const cost = selectionCost(fragment.selectionSet, type);
+    const cost = selectionCost(fragment.selectionSet, type, page);
     visiting.delete(name);
-    costs.set(name, cost);
+    costs.set(key, cost);
     return cost;
   };
 
   const root = schema.getRootType(operation.operation);
-  return root ? selectionCost(operation.selectionSet, root) : 0;
+  return root ? selectionCost(operation.selectionSet, root) : NOTHING;
+}
+
+/** The estimated cost alone (see measureOperation). */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variableValues: Record<string, unknown>,
+): number {
+  return measureOperation(schema, document, operation, variableValues).cost;
 }
 
 const depths = new WeakMap<OperationDefinitionNode, number>();
 /** Costs of operations whose cost reads no variable (a schema per process: the key needs no schema). */
-const constantCosts = new WeakMap<OperationDefinitionNode, number>();
+const constantCosts = new WeakMap<OperationDefinitionNode, OperationCost>();
 
 /** `values`, and whether anything read one of them since (graphql-js tests `hasOwnProperty`, then reads). */
 function watchReads(values: Record<string, unknown>): { values: Record<string, unknown>; readonly any: boolean } {
@@ -249,21 +284,26 @@ export function checkOperationLimits(
   if (depth > MAX_DEPTH) {
     return limitError(`query is ${depth} levels deep; at most ${MAX_DEPTH} are allowed`, "QUERY_TOO_DEEP", { depth, maxDepth: MAX_DEPTH });
   }
-  let cost = constantCosts.get(operation);
-  if (cost === undefined) {
+  let measured = constantCosts.get(operation);
+  if (measured === undefined) {
     // Variables are coerced as execution will coerce them; a bad variable is the client's mistake.
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
     if (coerced.errors) return badInput(coerced.errors[0].message);
     const reads = watchReads(coerced.coerced);
     try {
-      cost = operationCost(schema, document, operation, reads.values);
+      measured = measureOperation(schema, document, operation, reads.values);
     } catch (error) {
       if (error instanceof GraphQLError) return badInput(error.message);
       throw error;
     }
     // No variable sizes a list or decides a directive here (`vehicle(id: $id)`): every request of this
     // operation costs the same, and its variables are left to execution to coerce, as it does anyway.
-    if (!reads.any) constantCosts.set(operation, cost);
+    if (!reads.any) constantCosts.set(operation, measured);
+  }
+  const { cost, conditions } = measured;
+  if (conditions > MAX_CONDITIONS) {
+    const message = `query holds ${conditions} filter conditions (each list item and alias counted); at most ${MAX_CONDITIONS} are allowed in one operation`;
+    return limitError(message, "QUERY_TOO_COMPLEX", { conditions, maxConditions: MAX_CONDITIONS });
   }
   if (cost > MAX_COST) {
     const shown = cost >= COST_CEILING ? `over ${COST_CEILING}` : String(cost);

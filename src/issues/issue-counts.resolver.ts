@@ -1,4 +1,5 @@
-import { Ctx, Field, FieldResolver, Int, ObjectType, Resolver } from "type-graphql";
+import { Ctx, Extensions, Field, FieldResolver, Int, ObjectType, Resolver } from "type-graphql";
+import { countWork, WORK } from "../graphql/field-cost";
 import { scopeOf } from "../auth/viewer";
 import type { Context } from "../graphql/context";
 import { FleetSummary } from "../vehicles/fleet-summary.resolver";
@@ -20,6 +21,7 @@ export class IssueCount {
 export class IssueCountsResolver {
   /** The issues `issues(state: OPEN)` lists for the viewer (reported for them), counted by type and code. */
   @FieldResolver(() => [IssueCount], { description: "Open issues by type and code, most frequent first: those issues(state: OPEN) lists" })
+  @Extensions({ [WORK]: countWork })
   async openIssuesByType(@Ctx() ctx: Context): Promise<IssueCount[]> {
     const scope = scopeOf(ctx.viewer);
     const rows: Array<{ type: string; code: string | null; count: string }> = await ctx.dataSource.query(

@@ -1,3 +1,5 @@
+import type { Work } from "../graphql/field-cost";
+
 /** Most buckets one `series` may return. */
 export const MAX_SERIES_BUCKETS = 1000;
 
@@ -33,4 +35,18 @@ export function seriesSize(args: Record<string, unknown>): number {
   if (!(from instanceof Date) || seconds === undefined) return MAX_SERIES_BUCKETS;
   const buckets = bucketCount(from, end, seconds);
   return Number.isFinite(buckets) ? Math.min(Math.max(buckets, 0), MAX_SERIES_BUCKETS) : MAX_SERIES_BUCKETS;
+}
+
+/**
+ * A series reads every reading of its range, however few buckets it makes of them: a day of range costs
+ * 1 (a vehicle reports a signal some tens of times a day), up to ten years' worth.
+ */
+export const MAX_SERIES_RANGE_COST = 3_650;
+
+/** What a `series` call reads beyond the buckets it returns (the cost limit's WORK extension). */
+export function seriesWork(args: Record<string, unknown>): Work {
+  const { from, to } = args;
+  if (!(from instanceof Date)) return {};
+  const days = Math.floor(((to instanceof Date ? to : new Date()).getTime() - from.getTime()) / 86_400_000);
+  return { cost: Number.isFinite(days) ? Math.min(Math.max(days, 0), MAX_SERIES_RANGE_COST) : MAX_SERIES_RANGE_COST };
 }

@@ -1,4 +1,5 @@
-import { Ctx, Field, FieldResolver, Int, ObjectType, Resolver } from "type-graphql";
+import { Ctx, Extensions, Field, FieldResolver, Int, ObjectType, Resolver } from "type-graphql";
+import { countWork, WORK } from "../graphql/field-cost";
 import { scopeOf } from "../auth/viewer";
 import type { Context } from "../graphql/context";
 import { FleetSummary } from "../vehicles/fleet-summary.resolver";
@@ -19,6 +20,7 @@ export class SignalErrorCountsResolver {
    * for them on the vehicles they own now (not those left on a vehicle handed over to someone else).
    */
   @FieldResolver(() => [SignalCodeCount], { description: "Signals currently failing on your vehicles, by code, most frequent first" })
+  @Extensions({ [WORK]: countWork })
   async failingSignals(@Ctx() ctx: Context): Promise<SignalCodeCount[]> {
     const scope = scopeOf(ctx.viewer);
     const rows: Array<{ code: string; count: string }> = await ctx.dataSource.query(

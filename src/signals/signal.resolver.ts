@@ -4,9 +4,9 @@ import type { Context } from "../graphql/context";
 import { decodeCursor } from "../graphql/cursor";
 import { badUserInput } from "../graphql/errors";
 import { pageSize } from "../graphql/pagination.args";
-import { LIST_SIZE } from "../graphql/query-limits";
+import { LIST_SIZE, WORK } from "../graphql/field-cost";
 import { SeriesBucket } from "./series-bucket.type";
-import { bucketCount, MAX_SERIES_BUCKETS, parseIntervalSeconds, seriesSize } from "./series-interval";
+import { bucketCount, MAX_SERIES_BUCKETS, parseIntervalSeconds, seriesSize, seriesWork } from "./series-interval";
 import { SignalHistoryArgs, SignalSeriesArgs } from "./signal.args";
 import { SignalReadingConnection } from "./signal-reading.connection";
 import { Signal } from "./signal.entity";
@@ -32,7 +32,7 @@ export class SignalResolver {
   @FieldResolver(() => [SeriesBucket], {
     description: `Time buckets of the numeric value in [from, to), every bucket included (at most ${MAX_SERIES_BUCKETS})`,
   })
-  @Extensions({ [LIST_SIZE]: seriesSize })
+  @Extensions({ [LIST_SIZE]: seriesSize, [WORK]: seriesWork })
   series(@Root() signal: Signal, @Args(() => SignalSeriesArgs) args: SignalSeriesArgs, @Ctx() ctx: Context): Promise<SeriesBucket[]> {
     const intervalSeconds = parseIntervalSeconds(args.interval);
     if (intervalSeconds === undefined) throw badUserInput("`interval` must be an ISO-8601 duration such as PT15M, PT1H or P1D, of at most 36525 days", "interval");

@@ -1,8 +1,8 @@
 import { Arg, Args, ArgsType, Ctx, Extensions, Field, FieldResolver, Resolver, Root } from "type-graphql";
 import type { Context } from "../graphql/context";
-import { LIST_SIZE } from "../graphql/query-limits";
+import { LIST_SIZE, WORK } from "../graphql/field-cost";
 import { Vehicle } from "../vehicles/vehicle.entity";
-import { checkCodes, signalsSize } from "./signal-codes";
+import { asOfWork, checkCodes, signalsSize } from "./signal-codes";
 import { SignalError } from "./signal-error.entity";
 import { Signal } from "./signal.entity";
 import { includedLatest, signalsOf } from "./signal.loaders";
@@ -27,7 +27,7 @@ export class VehicleSignalsArgs {
 @Resolver(() => Vehicle)
 export class VehicleSignalsResolver {
   @FieldResolver(() => [Signal], { description: "Latest good value of each signal (or, with asOf, the value at that instant)" })
-  @Extensions({ [LIST_SIZE]: signalsSize })
+  @Extensions({ [LIST_SIZE]: signalsSize, [WORK]: asOfWork })
   signals(
     @Root() vehicle: Vehicle,
     @Args(() => VehicleSignalsArgs, { validate: false }) { codes, asOf }: VehicleSignalsArgs,

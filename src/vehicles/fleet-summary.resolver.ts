@@ -1,4 +1,5 @@
-import { Ctx, FieldResolver, Int, ObjectType, Query, Resolver } from "type-graphql";
+import { Ctx, Extensions, FieldResolver, Int, ObjectType, Query, Resolver } from "type-graphql";
+import { countWork, WORK } from "../graphql/field-cost";
 import { scopeOf } from "../auth/viewer";
 import type { Context } from "../graphql/context";
 
@@ -17,6 +18,7 @@ export class FleetSummaryResolver {
   }
 
   @FieldResolver(() => Int, { description: "How many vehicles you may see" })
+  @Extensions({ [WORK]: countWork })
   async vehicles(@Ctx() ctx: Context): Promise<number> {
     const scope = scopeOf(ctx.viewer);
     const [row]: Array<{ count: string }> = await ctx.dataSource.query(

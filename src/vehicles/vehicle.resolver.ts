@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from "graphql";
-import { Arg, Args, Ctx, ID, Info, Query, Resolver } from "type-graphql";
+import { Arg, Args, Ctx, Extensions, ID, Info, Query, Resolver } from "type-graphql";
 import { SortDirection, toConnection } from "../graphql/connection";
 import type { Context } from "../graphql/context";
 import { decodeCursor } from "../graphql/cursor";
@@ -9,7 +9,8 @@ import { VehicleConnection } from "./vehicle.connection";
 import { vehiclesOf } from "./vehicle.loaders";
 import { includesFor, useIncludes } from "./vehicle-includes";
 import { Vehicle } from "./vehicle.entity";
-import { checkWhere } from "./vehicle-where";
+import { WORK } from "../graphql/field-cost";
+import { checkWhere, vehiclesWork } from "./vehicle-where";
 import { VehicleService, type VehicleOrdering } from "./vehicle.service";
 import { VehicleOrder, VehicleOrderField, VehiclesArgs } from "./vehicles.args";
 
@@ -21,6 +22,7 @@ export class VehicleResolver {
   }
 
   @Query(() => VehicleConnection, { description: "The vehicles you may see, a page at a time" })
+  @Extensions({ [WORK]: vehiclesWork })
   async vehicles(@Args(() => VehiclesArgs) args: VehiclesArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<VehicleConnection> {
     const ordering = orderingOf(args.orderBy);
     const kind = ordering.signal === undefined ? `vehicles:${ordering.field}:${ordering.direction}` : `vehicles:signal:${ordering.signal}:${ordering.direction}`;

@@ -257,7 +257,7 @@ describe("GraphQL queries", () => {
         [`query($after: String) { vehicles(after: $after, orderBy: { field: LAST_SEEN_AT }) { totalCount } }`, forged("vehicles:LAST_SEEN_AT:ASC", "yesterday", "v")],
         [`query($after: String) { vehicles(after: $after, orderBy: { field: LAST_SEEN_AT }) { totalCount } }`, forged("vehicles:LAST_SEEN_AT:ASC", "2026-02-30 00:00:00+00", "v")],
         [`query($after: String) { issues(after: $after) { totalCount } }`, forged("issues:OPENED_AT:DESC", "2026-01-01 00:00:00+00", "not-a-uuid")],
-        [`query($after: String) { vehicles { edges { node { signals { history(after: $after) { totalCount } } } } } }`, forged("history:DESC", "2026-01-01 00:00:00.5+00", "12x")],
+        [`query($after: String) { vehicles { edges { node { signals(codes: ["tractionbattery-stateofcharge"]) { history(after: $after) { totalCount } } } } } }`, forged("history:DESC", "2026-01-01 00:00:00.5+00", "12x")],
       ];
       for (const [query, after] of cases) {
         const result = await gql(t.url, query, { token: admin, variables: { after } });

@@ -103,7 +103,7 @@ describe("GraphQL pagination, limits, batching and errors", () => {
         totalCount
         edges { node {
           id
-          signals { code value ageSeconds history(first: 2) { totalCount edges { node { value late } } } }
+          signals(codes: ["tractionbattery-stateofcharge", "odometer-traveleddistance"]) { code value ageSeconds history(first: 2) { totalCount edges { node { value late } } } }
           soc: signal(code: "tractionbattery-stateofcharge") { value series(from: "2020-01-01T00:00:00Z", to: "2020-01-02T00:00:00Z", interval: "PT6H") { count } }
           signalErrors { code errorCode }
           issues { code state openSeconds totalOpenSeconds vehicle { id } }
@@ -206,7 +206,7 @@ describe("GraphQL pagination, limits, batching and errors", () => {
 
     it("answers SERVICE_UNAVAILABLE when the database is gone", async () => {
       const other = await startTestApp();
-      await other.app.dataSource.destroy();
+      await other.app.pools.reads.destroy();
       const result = await gql(other.url, `{ vehicles { totalCount } }`, { token: admin });
       expect(result.errors?.[0].extensions?.code).toBe("SERVICE_UNAVAILABLE");
       expect(JSON.stringify(result.errors)).not.toMatch(/DataSource|stack/);
