@@ -172,8 +172,8 @@ export async function startServer(
 
 /**
  * The environment of a fleetgraph process under a bench: production mode on 127.0.0.1, port 0, the
- * bench's secrets, rate limits off (one token from one address at thousands of requests a second:
- * the limits would measure themselves), then `overrides`.
+ * bench's secrets, rate limits and turns per token off (one token from one address at thousands of
+ * requests a second: the limits would measure themselves), then `overrides`.
  */
 export function fleetgraphEnv(overrides: Record<string, string>): Record<string, string> {
   return {
@@ -186,6 +186,7 @@ export function fleetgraphEnv(overrides: Record<string, string>): Record<string,
     JWT_SECRET,
     GRAPHQL_RATE_LIMIT: "0",
     GRAPHQL_IP_RATE_LIMIT: "0",
+    GRAPHQL_CONCURRENCY_PER_TOKEN: "0",
     ...overrides,
   };
 }

@@ -8,7 +8,7 @@ import type { GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
 import { TokenVerifier } from "./auth/viewer";
 import type { Config } from "./config";
-import { createDataSource } from "./db/data-source";
+import { openPools, type Pools } from "./db/pools";
 import { ENTITIES } from "./entities";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres";
 import { afterCommit } from "./db/after-commit";
@@ -20,6 +20,7 @@ import { createFormatError } from "./graphql/format-error";
 import { MAX_TOKENS } from "./graphql/document-limits";
 import { queryLimitsPlugin } from "./graphql/query-limits";
 import { graphqlHttp } from "./api/graphql-http";
+import { callerLimits } from "./api/rate-limits";
 import { buildAppSchema } from "./api/schema";
 import { closeGracefully } from "./http/close-gracefully";
 import { errorMiddleware, notFound } from "./http/error-middleware";
@@ -53,8 +54,10 @@ export interface App {
   readonly httpServer: http.Server;
   /** This app's Prometheus registry (served at GET /metrics). */
   readonly metrics: Metrics;
-  /** Available after start(). */
+  /** Available after start(): the primary pool (migrations, jobs), also for direct SQL. */
   readonly dataSource: DataSource;
+  /** Available after start(): every pool, by the work it serves (src/db/pools.ts). */
+  readonly pools: Pools;
   /** `http://host:port` once listening (the real port when PORT=0). */
   readonly url: string;
   start(): Promise<void>;
@@ -82,9 +85,17 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   httpServer.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
   httpServer.maxConnections = config.httpMaxConnections;
   const tokens = new TokenVerifier(config.jwtSecret);
+  const limits = callerLimits({
+    perToken: config.graphqlRateLimit,
+    perIp: config.graphqlIpRateLimit,
+    concurrentPerToken: config.graphqlConcurrencyPerToken,
+  });
   // PGlite is one session: its socket server interleaves concurrent connections' protocol messages
   // (one's unnamed statement or portal replaces another's), so it gets exactly one connection.
   const poolSize = config.databasePoolSize ?? (config.databaseUrl === undefined ? 1 : 10);
+  const oneSession = poolSize === 1;
+  /** Set once connected; `dataSource` is its primary (migrations, jobs, readiness). */
+  let pools: Pools | undefined;
   let dataSource: DataSource | undefined;
   let embedded: EmbeddedPostgres | undefined;
   let apollo: ApolloServer<Context> | undefined;
@@ -105,10 +116,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   // Read on each scrape, from what the parts keep anyway.
   const metrics = new Metrics({
     spoolDepth: () => spool?.depth ?? 0,
-    databasePool: () => {
-      const pool = (dataSource?.driver as { master?: { totalCount: number; idleCount: number; waitingCount: number } } | undefined)?.master;
-      return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : undefined;
-    },
+    databasePools: () => pools?.stats() ?? {},
     live: () => subscriptions?.live() ?? { sockets: 0, subscriptions: 0 },
   });
 
@@ -134,7 +142,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   if (config.fleetPage) expressApp.use(fleetPageRouter());
   expressApp.use(metricsRouter(metrics, config.metricsToken));
 
-  async function connectDatabase(): Promise<DataSource> {
+  async function connectDatabase(): Promise<Pools> {
     let url = config.databaseUrl;
     if (url === undefined) {
       embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
@@ -143,26 +151,25 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     } else {
       logger.info({ database: describeDatabaseUrl(url) }, "database: PostgreSQL from DATABASE_URL");
     }
-    const ds = createDataSource({
+    const settings = {
       url,
-      poolSize,
       entities: ENTITIES,
       connectTimeoutMs: config.databaseConnectTimeoutMs,
       queryTimeoutMs: config.databaseQueryTimeoutMs,
       namedStatements: config.databaseUrl !== undefined,
-    });
-    await ds.initialize();
-    try {
+      readsPoolSize: poolSize,
+      ingestPoolSize: config.databaseIngestPoolSize,
+      primaryPoolSize: 2,
+      statementTimeoutMs: config.graphqlStatementTimeoutMs,
+      oneSession,
+    };
+    return openPools(settings, async (primary) => {
       if (config.migrateOnStart) {
-        const ran = await ds.runMigrations({ transaction: "each" });
+        const ran = await primary.runMigrations({ transaction: "each" });
         if (ran.length > 0) logger.info({ migrations: ran.map((m) => m.name) }, "migrations applied");
       }
-      await ensureHistoryPartitions(ds);
-    } catch (error) {
-      await ds.destroy().catch(() => undefined);
-      throw error;
-    }
-    return ds;
+      await ensureHistoryPartitions(primary);
+    });
   }
 
   /**
@@ -179,16 +186,17 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     }
   }
 
-  /** The database and what needs it; `dataSource` is set only once all of it works. */
+  /** The database and what needs it; `pools` and `dataSource` are set only once all of it works. */
   async function connect(schema: GraphQLSchema): Promise<void> {
-    const ds = await connectDatabase();
+    const connected = await connectDatabase();
     try {
-      await startSubscriptions(ds, schema);
+      await startSubscriptions(connected, schema);
     } catch (error) {
-      await ds.destroy().catch(() => undefined);
+      await connected.destroy().catch(() => undefined);
       throw error;
     }
-    dataSource = ds;
+    pools = connected;
+    dataSource = connected.primary;
   }
 
   /** With a spool, a database down at start does not stop the service: webhooks are spooled meanwhile. */
@@ -218,7 +226,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         });
       },
     };
-    const ingestion = new IngestionService(() => dataSource, {
+    const ingestion = new IngestionService(() => pools?.ingest, {
       applyTestDeliveries: config.applyTestDeliveries,
       publisher,
       silentVehicleCheck: config.silentVehicleFactor > 0,
@@ -228,11 +236,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       onBatch: (size) => metrics.batchApplied(size),
       // WEBHOOK_BATCHES_IN_FLIGHT (1): one batch at a time gathers twice the deliveries a transaction, which
       // costs less CPU a delivery on both sides (bench/RESULTS.md, session 15); more only split the batches.
-      // At least one connection is left to GraphQL and the spool's drain.
+      // At least one connection of ingestion's pool is left to the spool's drain and the change bus.
       batching: {
         maxBatch: config.webhookBatchSize,
         maxWaiting: config.webhookQueueLimit,
-        maxInFlight: Math.max(1, Math.min(config.webhookBatchesInFlight, poolSize - 1)),
+        maxInFlight: Math.max(1, Math.min(config.webhookBatchesInFlight, (oneSession ? 1 : config.databaseIngestPoolSize) - 1)),
       },
     });
     if (spool) drainer = new SpoolDrainer({ spool, target: ingestion, logger });
@@ -273,11 +281,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     const graphql = graphqlHttp({
       apollo,
       tokens,
-      rateLimits: { perToken: config.graphqlRateLimit, perIp: config.graphqlIpRateLimit },
+      limits,
       // Without a database (the spool keeps ingestion going) a 503.
       context: (viewer) => {
-        if (!dataSource) throw graphqlErrorOf(new ServiceUnavailable());
-        return createContext({ viewer, dataSource, logger });
+        if (!pools) throw graphqlErrorOf(new ServiceUnavailable());
+        return createContext({ viewer, dataSource: pools.reads, logger });
       },
       logger,
     });
@@ -287,21 +295,22 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   }
 
   /** graphql-ws on the same server and path; the bus carries committed changes from every instance. */
-  async function startSubscriptions(ds: DataSource, schema: GraphQLSchema): Promise<ChangeBus> {
-    const changes = await createChangeBus(ds, logger);
-    const hub = new Hub(changes, ds, { maxReplay: config.wsMaxReplayRows });
+  async function startSubscriptions(connected: Pools, schema: GraphQLSchema): Promise<ChangeBus> {
+    const changes = await createChangeBus(connected.ingest, logger);
+    const hub = new Hub(changes, connected.reads, { maxReplay: config.wsMaxReplayRows });
     await hub.start();
     bus = changes;
     subscriptions = startSubscriptionServer({
       httpServer,
       schema,
       tokens,
+      limits,
       hub,
       logger,
       maxSubscriptionsPerSocket: config.wsMaxSubscriptionsPerSocket,
       introspection: !config.production,
       metrics,
-      context: (input) => createContext({ ...input, dataSource: ds, logger }),
+      context: (input) => createContext({ ...input, dataSource: connected.reads, logger }),
     });
     return changes;
   }
@@ -314,6 +323,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     get dataSource(): DataSource {
       if (!dataSource) throw new Error("app not started");
       return dataSource;
+    },
+    get pools(): Pools {
+      if (!pools) throw new Error("app not started");
+      return pools;
     },
     get url(): string {
       const address = httpServer.address() as AddressInfo | null;
@@ -372,7 +385,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await retention.stop();
       await silentVehicles?.stop();
       await bus?.stop();
-      if (dataSource?.isInitialized) await dataSource.destroy();
+      await pools?.destroy();
       await spool?.close();
       await embedded?.stop();
       state = "stopped";

@@ -12,6 +12,18 @@ export interface Config {
    * socket server interleaves the messages of concurrent connections). Set 1 for any PGlite socket.
    */
   readonly databasePoolSize: number | undefined;
+  /**
+   * Connections of ingestion alone (deliveries, the spool's drain, the change bus), apart from the
+   * pool of reads, so that no reader can make a delivery wait for one. @default 3
+   */
+  readonly databaseIngestPoolSize: number;
+  /** PostgreSQL cancels a GraphQL statement running longer than this (answered QUERY_TIMEOUT), ms; 0: never. @default 5000 */
+  readonly graphqlStatementTimeoutMs: number;
+  /**
+   * GraphQL operations one token (or one client IP without a token) may have running at once, over HTTP
+   * and WebSocket together; more wait their turn, up to as many again, beyond that RATE_LIMITED; 0 turns it off. @default 4
+   */
+  readonly graphqlConcurrencyPerToken: number;
   readonly port: number;
   readonly host: string;
   /** Smartcar Application Management Tokens; the first answers VERIFY, any one signs deliveries. */
@@ -152,6 +164,9 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     dataDir: path.resolve(text("DATA_DIR") ?? ".fleetgraph"),
     databasePoolSize: text("DATABASE_POOL_SIZE") === undefined ? undefined : integer("DATABASE_POOL_SIZE", 10, 1, 1000),
+    databaseIngestPoolSize: integer("DATABASE_INGEST_POOL_SIZE", 3, 2, 100),
+    graphqlStatementTimeoutMs: integer("GRAPHQL_STATEMENT_TIMEOUT_MS", 5_000, 0, 3_600_000),
+    graphqlConcurrencyPerToken: integer("GRAPHQL_CONCURRENCY_PER_TOKEN", 4, 0, 10_000),
     port: integer("PORT", 4000, 0, 65535),
     host: text("HOST") ?? "0.0.0.0",
     managementTokens,

@@ -10,7 +10,7 @@ import { fastRoute, readBody, sendJson, type FastPath } from "../http/fast-path"
 import { runSteps, type Middleware } from "../http/middleware";
 import type { Logger } from "../logger";
 import { authenticate, viewerOf } from "./authenticate";
-import { graphqlRateLimits, type GraphQLRateLimits } from "./rate-limits";
+import type { CallerLimits } from "./rate-limits";
 
 export const GRAPHQL_PATH = "/graphql";
 /** Largest request body (of a compressed one, its inflated bytes). */
@@ -19,7 +19,8 @@ const BODY_LIMIT = 1024 * 1024;
 export interface GraphQLHttpOptions {
   readonly apollo: ApolloServer<Context>;
   readonly tokens: TokenVerifier;
-  readonly rateLimits: GraphQLRateLimits;
+  /** Rate limits and turns per caller, shared with the WebSocket transport. */
+  readonly limits: CallerLimits;
   /** One operation's context; throws the GraphQL error to answer with (a 503 while there is no database). */
   readonly context: (viewer: Viewer) => Context;
   readonly logger: Logger;
@@ -35,10 +36,11 @@ type ParsedRequest = IncomingMessage & { body?: unknown };
  * the same steps but its own body reader. It returns false, touching nothing, for any other request.
  */
 export function graphqlHttp(options: GraphQLHttpOptions): { route: Middleware[]; fastPath: FastPath } {
-  const limits = graphqlRateLimits(options.rateLimits);
-  // Cheapest first: the IP limit before any work, the token limit once the token is verified.
+  const { limits } = options;
+  // Cheapest first: the IP limit before any work, the token limit once the token is verified; a turn
+  // once the body is read and its document is within limits.
   const before = [...limits.perIp, authenticate(options.tokens), ...limits.perToken];
-  const after = [documentLimits(), answer(options)];
+  const after = [documentLimits(), ...limits.concurrency, answer(options)];
   const fastSteps = [...before, readJson, ...after];
   return {
     route: [...before, express.json({ limit: BODY_LIMIT }) as unknown as Middleware, ...after],

@@ -1,60 +1,130 @@
 import type { IncomingMessage } from "node:http";
-import { ipKeyGenerator, rateLimit } from "express-rate-limit";
+import { ipKeyGenerator, MemoryStore, rateLimit } from "express-rate-limit";
+import type { GraphQLError } from "graphql";
+import type { Viewer } from "../auth/viewer";
+import { AppError } from "../errors";
+import { graphqlErrorOf } from "../graphql/errors";
 import { sendJson } from "../http/fast-path";
 import type { Middleware } from "../http/middleware";
 import { verifiedViewerOf } from "./authenticate";
+import { FairShare } from "./fair-share";
 
-/** Requests per minute on `/graphql`; 0 turns a limit off. */
+/** Limits of each caller of `/graphql`, over HTTP and WebSocket alike; 0 turns a limit off. */
 export interface GraphQLRateLimits {
-  /** Per verified token: its `sub` (a user), or the admin's subject. */
+  /** Operations per minute per verified token: its `sub` (a user), or the admin's subject. */
   readonly perToken: number;
-  /** Per client IP (the socket's peer address); every request counts, with or without a valid token. */
+  /** Operations per minute per client IP (the socket's peer address); every request counts, with or without a valid token. */
   readonly perIp: number;
+  /** Operations of one token running at once (more wait their turn, a few, then are refused). */
+  readonly concurrentPerToken: number;
 }
+
+/** What the limits say to an operation that must not run now. */
+export const RATE_LIMITED = "RATE_LIMITED";
 
 const WINDOW_MS = 60_000;
 
 /** The per-token key: only a verified token has one, so a forged `sub` can never spend another user's budget. */
-function tokenKey(req: IncomingMessage): string | undefined {
-  const viewer = verifiedViewerOf(req);
+function tokenKeyOf(viewer: Viewer | undefined): string | undefined {
   if (viewer?.kind === "user") return `user:${viewer.userId}`;
   if (viewer?.kind === "admin") return `admin:${viewer.subject ?? ""}`;
   return undefined;
 }
 
 /** The peer's address, as express's `req.ip` gives it without `trust proxy` (IPv6 grouped by /56, as the library does). */
-function ipKey(req: IncomingMessage): string {
-  return ipKeyGenerator(req.socket.remoteAddress ?? "");
+function ipKeyOf(remoteAddress: string | undefined): string {
+  return ipKeyGenerator(remoteAddress ?? "");
 }
 
-function limiter(limit: number, what: string, keyOf: (req: IncomingMessage) => string | undefined): Middleware {
+function limitedMessage(limit: number, what: string): string {
+  return `too many requests: at most ${limit} a minute ${what}; retry after Retry-After seconds`;
+}
+
+/** One per-minute limit, with its counters in a store both transports count in. */
+function limiter(limit: number, what: string, keyOf: (req: IncomingMessage) => string | undefined): { middleware: Middleware; store: MemoryStore } {
+  const store = new MemoryStore();
   const middleware = rateLimit({
     windowMs: WINDOW_MS,
     limit,
+    store,
     standardHeaders: "draft-7",
     legacyHeaders: false,
     keyGenerator: (req) => keyOf(req) ?? "",
     skip: (req) => keyOf(req) === undefined,
     // The contract's GraphQL error shape; Retry-After is set by the limiter before this runs.
-    handler: (_req, res) => {
-      sendJson(res, 429, {
-        errors: [{ message: `too many requests: at most ${limit} a minute ${what}; retry after Retry-After seconds`, extensions: { code: "RATE_LIMITED" } }],
-      });
-    },
+    handler: (_req, res) => sendJson(res, 429, { errors: [{ message: limitedMessage(limit, what), extensions: { code: RATE_LIMITED } }] }),
   });
   // With our own key and answer the limiter reads only headers and the socket and sets headers: it runs on
   // node:http's request and response as well as express's (the GraphQL fast path has no express objects).
-  return middleware as unknown as Middleware;
+  return { middleware: middleware as unknown as Middleware, store };
+}
+
+export interface CallerLimits {
+  /** HTTP: `perIp` first (before anything costs work), `perToken` after `authenticate`, `concurrency` last, once the body is read. */
+  readonly perIp: Middleware[];
+  readonly perToken: Middleware[];
+  readonly concurrency: Middleware[];
+  /** Counts an operation sent over WebSocket (by `viewer`, from `remoteAddress`) against the same per-minute budgets: the error to answer with when over. */
+  spend(viewer: Viewer, remoteAddress: string | undefined): Promise<GraphQLError | undefined>;
+  /** Waits for one of the caller's turns (as over HTTP): the release to call when the operation ends, or the error to answer with. */
+  enter(viewer: Viewer): Promise<(() => void) | GraphQLError>;
 }
 
 /**
- * Rate limits of `/graphql`, in the order they must run: `perIp` first (before anything costs work:
- * requests without a valid token are limited by it alone), `perToken` after `authenticate`.
- * Counters live in this process's memory: with several instances each counts its own requests.
+ * The limits of `/graphql` per caller. One set of counters serves both transports: a query over
+ * WebSocket spends the budget an HTTP request would, and waits for the same turns, so opening a socket
+ * is no way around them. Counters live in this process's memory: with several instances each counts its
+ * own operations.
  */
-export function graphqlRateLimits(limits: GraphQLRateLimits): { perIp: Middleware[]; perToken: Middleware[] } {
+export function callerLimits(limits: GraphQLRateLimits): CallerLimits {
+  const perIp = limits.perIp > 0 ? limiter(limits.perIp, "per client IP", (req) => ipKeyOf(req.socket.remoteAddress)) : undefined;
+  const perToken = limits.perToken > 0 ? limiter(limits.perToken, "per token", (req) => tokenKeyOf(verifiedViewerOf(req))) : undefined;
+  const share = limits.concurrentPerToken > 0 ? new FairShare(limits.concurrentPerToken) : undefined;
+  const tooMany = () =>
+    `too many operations at once: at most ${limits.concurrentPerToken} of one token run together and as many again wait; retry in a moment`;
+
+  const concurrency: Middleware = async (req, res, next) => {
+    const key = tokenKeyOf(verifiedViewerOf(req));
+    const turn = key === undefined ? undefined : share?.enter(key);
+    if (turn === null) {
+      res.setHeader("Retry-After", "1");
+      sendJson(res, 429, { errors: [{ message: tooMany(), extensions: { code: RATE_LIMITED } }] });
+      return;
+    }
+    if (turn) {
+      const release = await turn;
+      res.once("close", release);
+      // A client that went away while it waited frees its turn at once.
+      if (res.destroyed) release();
+    }
+    next();
+  };
+
+  // MemoryStore answers every increment with the same counter object, so increments awaited together
+  // would all read the last count: each is read before the next one starts.
+  let counted: Promise<unknown> = Promise.resolve();
+  const over = async (limit: { store: MemoryStore } | undefined, key: string | undefined, count: number, what: string) => {
+    if (!limit || key === undefined) return undefined;
+    const hits = counted.then(() => limit.store.increment(key)).then(({ totalHits }) => totalHits);
+    counted = hits.catch(() => undefined);
+    return (await hits) > count ? graphqlErrorOf(new AppError(429, RATE_LIMITED, limitedMessage(count, what))) : undefined;
+  };
+
   return {
-    perIp: limits.perIp > 0 ? [limiter(limits.perIp, "per client IP", ipKey)] : [],
-    perToken: limits.perToken > 0 ? [limiter(limits.perToken, "per token", tokenKey)] : [],
+    perIp: perIp ? [perIp.middleware] : [],
+    perToken: perToken ? [perToken.middleware] : [],
+    concurrency: share ? [concurrency] : [],
+    async spend(viewer, remoteAddress) {
+      return (
+        (await over(perIp, ipKeyOf(remoteAddress), limits.perIp, "per client IP")) ??
+        (await over(perToken, tokenKeyOf(viewer), limits.perToken, "per token"))
+      );
+    },
+    async enter(viewer) {
+      const key = tokenKeyOf(viewer);
+      const turn = key === undefined ? undefined : share?.enter(key);
+      if (turn === null) return graphqlErrorOf(new AppError(429, RATE_LIMITED, tooMany()));
+      return turn ?? (() => {});
+    },
   };
 }

@@ -18,6 +18,8 @@ export interface DataSourceSettings {
   connectTimeoutMs?: number;
   /** Client-side bound on any one query, ms: a partition that drops bytes gives no error otherwise. @default none */
   queryTimeoutMs?: number;
+  /** PostgreSQL cancels a statement of this pool's sessions running longer than this, ms (`statement_timeout`). @default none */
+  statementTimeoutMs?: number;
   /**
    * Whether readRows may name its statements, so each connection parses and plans them once. Not on the
    * embedded PGlite: its socket server maps every connection onto one session, so a statement prepared
@@ -50,7 +52,7 @@ class DiscardOnTimeoutClient extends Client {
 /** pg's message for a `query_timeout`. */
 const QUERY_READ_TIMEOUT = "Query read timeout";
 
-export function dataSourceOptions({ url, poolSize = 10, entities = [], connectTimeoutMs = 5000, queryTimeoutMs }: DataSourceSettings): DataSourceOptions {
+export function dataSourceOptions({ url, poolSize = 10, entities = [], connectTimeoutMs = 5000, queryTimeoutMs, statementTimeoutMs }: DataSourceSettings): DataSourceOptions {
   return {
     type: "postgres",
     url,
@@ -70,6 +72,8 @@ export function dataSourceOptions({ url, poolSize = 10, entities = [], connectTi
       // Fail fast when the database is unreachable, so webhook callers get a 503 well within Smartcar's 15 s.
       connectionTimeoutMillis: connectTimeoutMs,
       query_timeout: queryTimeoutMs,
+      // Sent at connection start-up: every statement of the session is bounded, with no round trip of its own.
+      ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
       Client: DiscardOnTimeoutClient,
       // Lets the kernel notice a peer that vanished while a connection sat idle.
       keepAlive: true,

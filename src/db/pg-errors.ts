@@ -47,3 +47,9 @@ export function isLockNotAvailable(error: unknown): boolean {
     (error as { driverError?: { code?: unknown } } | undefined)?.driverError?.code;
   return code === "55P03";
 }
+
+/** A statement PostgreSQL cancelled at its session's `statement_timeout` (not an operator's cancel, nor a lost connection). */
+export function isStatementTimeout(error: unknown): boolean {
+  const { code, message } = ((error as { driverError?: unknown } | undefined)?.driverError ?? error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "57014" && typeof message === "string" && /statement timeout/i.test(message);
+}

@@ -3,14 +3,15 @@ import { GraphQLError } from "graphql";
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { ValidationError } from "class-validator";
 import { ArgumentValidationError } from "type-graphql";
-import { isDatabaseUnavailable } from "../db/pg-errors";
+import { isDatabaseUnavailable, isStatementTimeout } from "../db/pg-errors";
 import { AppError, ServiceUnavailable } from "../errors";
 import type { Logger } from "../logger";
 
 /**
  * Apollo `formatError`: errors we raise on purpose (AppError, GraphQLError: validation, bad input,
  * limits) keep their message and `extensions.code`; an argument class-validator refused is one line naming
- * it (as the hand-written checks say it: `badUserInput`); a database outage becomes SERVICE_UNAVAILABLE;
+ * it (as the hand-written checks say it: `badUserInput`); a statement cancelled at GRAPHQL_STATEMENT_TIMEOUT_MS
+ * becomes QUERY_TIMEOUT; a database outage becomes SERVICE_UNAVAILABLE;
  * anything else is logged in full and answered as INTERNAL_SERVER_ERROR, so no SQL, stack or
  * driver detail reaches a client.
  */
@@ -24,6 +25,12 @@ export function createFormatError(logger: Logger): (formatted: GraphQLFormattedE
     if (original instanceof ArgumentValidationError) {
       const { message, argument } = describeInvalidArgument(original);
       return { message, ...where, extensions: { code: "BAD_USER_INPUT", argument } };
+    }
+    if (isStatementTimeout(original)) {
+      // The caller's own query, not an outage: the same query would be cancelled again.
+      logger.warn({ path: formatted.path }, "GraphQL: statement cancelled at GRAPHQL_STATEMENT_TIMEOUT_MS");
+      const message = "the query took longer than the server allows and was cancelled: ask for less (smaller pages, fewer conditions, shorter ranges)";
+      return { message, ...where, extensions: { code: "QUERY_TIMEOUT" } };
     }
     if (isDatabaseUnavailable(original)) {
       logger.warn({ err: original, path: formatted.path }, "GraphQL: database unavailable");

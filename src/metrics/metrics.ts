@@ -7,8 +7,8 @@ import { Unauthenticated } from "../errors";
 export interface MetricsSources {
   /** Deliveries waiting in SPOOL_DIR (0 without a spool). */
   spoolDepth(): number;
-  /** pg's pool: connections open, idle, and callers waiting for one (undefined before the database is connected). */
-  databasePool(): { total: number; idle: number; waiting: number } | undefined;
+  /** pg's pools by name (src/db/pools.ts): connections open, idle, and callers waiting for one (none before the database is connected). */
+  databasePools(): Record<string, { total: number; idle: number; waiting: number }>;
   /** Open WebSocket connections and the subscriptions open on them. */
   live(): { sockets: number; subscriptions: number };
 }
@@ -97,12 +97,14 @@ export class Metrics {
     });
     new Gauge({
       name: "fleetgraph_database_pool_connections",
-      help: "Database pool connections, by state (total, idle) and callers waiting for one (waiting)",
-      labelNames: ["state"] as const,
+      help: "Database pool connections, by pool (ingest, reads, primary; shared on a one-session database) and state (total, idle) and callers waiting for one (waiting)",
+      labelNames: ["pool", "state"] as const,
       registers,
       collect() {
-        const pool = sources.databasePool() ?? { total: 0, idle: 0, waiting: 0 };
-        for (const [state, value] of Object.entries(pool)) this.set({ state }, value);
+        this.reset();
+        for (const [pool, counts] of Object.entries(sources.databasePools())) {
+          for (const [state, value] of Object.entries(counts)) this.set({ pool, state }, value);
+        }
       },
     });
     new Gauge({

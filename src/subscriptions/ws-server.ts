@@ -61,6 +61,16 @@ export interface SubscriptionServerOptions {
   readonly introspection?: boolean;
   /** Counts the changes sent to subscriptions. */
   readonly metrics?: Metrics;
+  /** The per-caller limits of HTTP (src/api/rate-limits.ts), which queries and mutations sent here obey too. */
+  readonly limits?: OperationLimits;
+}
+
+/** Rate limits and turns per caller, shared with HTTP: a socket is no way around them. */
+export interface OperationLimits {
+  /** Counts one operation: the error to answer it with when the caller is over a per-minute budget. */
+  spend(viewer: Viewer, remoteAddress: string | undefined): Promise<GraphQLError | undefined>;
+  /** Waits for one of the caller's turns: the function that ends it, or the error to answer with. */
+  enter(viewer: Viewer): Promise<(() => void) | GraphQLError>;
 }
 
 export interface SubscriptionServer {
@@ -107,6 +117,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     maxSize: 1_000_000,
     sizeCalculation: (_parsed, query) => query.length,
   });
+  /** Each socket's peer address, for the per-IP rate limit (kept from the upgrade request, which is not kept). */
+  const remoteAddresses = new WeakMap<WebSocket, string | undefined>();
   /** Ids of each socket's open subscriptions (queries are not counted: they end by themselves). */
   const subscriptionIds = new WeakMap<WebSocket, Set<string>>();
   let closing = false;
@@ -120,7 +132,10 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       return;
     }
     // Without the request: graphql-ws would keep it (headers and all) for the socket's lifetime, unused.
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit("connection", ws));
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      remoteAddresses.set(ws, request.socket.remoteAddress);
+      wss.emit("connection", ws);
+    });
   }
   httpServer.on("upgrade", onUpgrade);
 
@@ -243,7 +258,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         return true;
       },
       // The same depth and cost limits as over HTTP, checked before anything runs.
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // Bounded before parsing, as over HTTP: the parser recurses, and a deep enough document overflows its stack.
         const unparsable = checkDocumentSource(payload.query);
         if (unparsable) return [unparsable];
@@ -257,6 +272,10 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         if (operation.operation === "subscription") {
           const refused = admitSubscription(ctx.extra.socket, id);
           if (refused) return [refused];
+        } else {
+          // A query or mutation counts as it would over HTTP (a subscription's cost is bounded per socket instead).
+          const limited = await options.limits?.spend(inputOf(ctx.extra.socket).viewer, remoteAddresses.get(ctx.extra.socket));
+          if (limited) return [limited];
         }
         return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
@@ -271,6 +290,16 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       },
       // The operation's context is its socket's LiveInput.
       subscribe: (args) => subscribeShared(args, liveInputOf(args.contextValue), options.context),
+      // Queries and mutations wait for one of their caller's turns, as over HTTP.
+      execute: async (args) => {
+        const turn = await options.limits?.enter((args.contextValue as { viewer: Viewer }).viewer);
+        if (turn instanceof GraphQLError) return { errors: [turn] };
+        try {
+          return await execute(args);
+        } finally {
+          turn?.();
+        }
+      },
     },
     wss,
     options.keepAliveMs ?? 12_000,

@@ -45,6 +45,7 @@ export async function startTestApp(env: Record<string, string | undefined> = {},
     // Off unless a test sets them: suites send many requests from one address with one token.
     GRAPHQL_RATE_LIMIT: "0",
     GRAPHQL_IP_RATE_LIMIT: "0",
+    GRAPHQL_CONCURRENCY_PER_TOKEN: "0",
     // An embedded test database is a PGlite socket: one connection, as the app's embedded default.
     DATABASE_POOL_SIZE: database.embedded ? "1" : undefined,
     ...env,

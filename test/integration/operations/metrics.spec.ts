@@ -69,7 +69,8 @@ describe("GET /metrics", () => {
     expect(sample(text, "fleetgraph_webhook_apply_batch_size_sum")).toBe(3);
     // Read on scrape: no spool here; the pool is open; default process metrics carry the prefix.
     expect(sample(text, "fleetgraph_spool_depth")).toBe(0);
-    expect(sample(text, "fleetgraph_database_pool_connections", { state: "total" })).toBeGreaterThan(0);
+    const pools = t.database.embedded ? ["shared"] : ["primary", "ingest", "reads"];
+    for (const pool of pools) expect(sample(text, "fleetgraph_database_pool_connections", { pool, state: "total" })).toBeGreaterThan(0);
     expect(sample(text, "fleetgraph_process_resident_memory_bytes")).toBeGreaterThan(0);
     expect(sample(text, "fleetgraph_changes_published_total", { kind: "signal" })).toBe(1);
     for (const line of text.split("\n")) {
