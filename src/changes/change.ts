@@ -28,6 +28,14 @@ export interface IssueChanged {
 export type Change = SignalChanged | IssueChanged;
 
 /**
+ * What a change is about, such that a newer change of the same subject supersedes it: a vehicle's
+ * signal (its newer value), an issue (its newer state).
+ */
+export function subjectOf(change: Change): string {
+  return change.kind === "signal" ? `signal\u0000${change.vehicleId}\u0000${change.code}` : `issue\u0000${change.issueId}`;
+}
+
+/**
  * Where the ingestion's apply path hands its changes. `publish` is called inside the applying
  * transaction, with that transaction's manager, so an implementation that delivers on commit only
  * (PostgreSQL NOTIFY) never announces a rolled-back change.

@@ -32,6 +32,7 @@ export class Hub {
   private readonly loaders = new Map<PayloadReader<unknown>, DataLoader<string, unknown>>();
   private readonly replays: Semaphore;
   private readonly limits: Required<HubLimits>;
+  private coalesced: (count: number) => void = () => {};
 
   constructor(
     private readonly bus: ChangeBus,
@@ -74,11 +75,20 @@ export class Hub {
     return this.replays.run(query);
   }
 
-  /** A subscription: what happened since `since` (if given) from the database, then live changes. */
-  open<E, P>(source: SubscriptionSource<E, P>, since: Date | undefined, onOverflow: () => void): AsyncIterableIterator<P> {
+  /** Calls `listener` with the changes each coalescing leaves out (ResumableSubscription): for the metrics. */
+  onCoalesced(listener: (count: number) => void): void {
+    this.coalesced = listener;
+  }
+
+  /**
+   * A subscription: what happened since `since` (if given) from the database, then live changes.
+   * `onOverflow` says whether its client was dropped for not reading (see ResumableOptions).
+   */
+  open<E, P>(source: SubscriptionSource<E, P>, since: Date | undefined, onOverflow: () => boolean): AsyncIterableIterator<P> {
     const subscription: ResumableSubscription<E, P> = new ResumableSubscription(source, this.limits, {
       since,
       onOverflow,
+      onCoalesced: (count) => this.coalesced(count),
       onClose: () => this.subscriptions.delete(subscription as ResumableSubscription<unknown, unknown>),
     });
     this.subscriptions.add(subscription as ResumableSubscription<unknown, unknown>);
@@ -130,8 +140,11 @@ export class Semaphore {
 /** What the WebSocket transport adds to the context of each operation on a connection. */
 export interface LiveConnection {
   readonly hub: Hub;
-  /** Disconnects this client because it does not read its changes fast enough. */
-  dropSlowClient(): void;
+  /**
+   * A subscription has more changes queued than it may: disconnects this client if its own socket
+   * backs up (it does not read) and returns true; false when its socket keeps up (the server is behind).
+   */
+  dropSlowClient(): boolean;
 }
 
 export interface LiveInput {

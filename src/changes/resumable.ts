@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import type { BusMessage } from "./change";
+import { subjectOf, type BusMessage, type Change } from "./change";
 
 /** What a subscription needs to know about one kind of change (signals, issues). */
 export interface SubscriptionSource<E, P> {
@@ -18,7 +18,10 @@ export interface SubscriptionSource<E, P> {
 
 /** The hub's limits, shared by every subscription. */
 export interface ResumableLimits {
-  /** Live changes waiting while the client does not keep up; more disconnects it. */
+  /**
+   * Live changes a subscription queues before it counts as behind: past it, a client whose socket backs
+   * up is disconnected, and otherwise (the server is what is behind) the queue is coalesced.
+   */
   readonly maxQueue: number;
   /** Most rows one `since` replay sends; a longer one ends with ReplayTooLong (REPLAY_TOO_LONG) after them. */
   readonly maxReplay: number;
@@ -29,8 +32,14 @@ export interface ResumableLimits {
 export interface ResumableOptions {
   /** Replay what happened since then before going live. */
   readonly since?: Date;
-  /** Called once when the limits' `maxQueue` is exceeded, to drop the slow client. */
-  readonly onOverflow: () => void;
+  /**
+   * Called when the queue goes past the limits' `maxQueue`: drops the client if its own socket backs up
+   * (it does not read) and returns true, then the subscription ends with CLIENT_TOO_SLOW; returns false
+   * when the socket keeps up, and the queue is coalesced instead.
+   */
+  readonly onOverflow: () => boolean;
+  /** Called with how many queued changes a coalescing left out (each had a newer one of its subject queued). */
+  readonly onCoalesced?: (count: number) => void;
   /** Called once when the subscription ends: it no longer wants `receive` calls. */
   readonly onClose: () => void;
 }
@@ -60,7 +69,11 @@ interface ReplayPage {
   readonly read: number;
 }
 
-type Input<E> = { readonly kind: "change"; readonly change: E } | ReplayPage | { readonly kind: "fail"; readonly error: unknown };
+/** A live change keeps its bus message: what it is about (its subject) is read from it only to coalesce. */
+type Input<E> =
+  | { readonly kind: "change"; readonly change: E; readonly message: Change }
+  | ReplayPage
+  | { readonly kind: "fail"; readonly error: unknown };
 
 /** Keys already sent, the most recent `capacity` of them (a Set iterates in insertion order). */
 class RecentKeys {
@@ -88,9 +101,21 @@ class RecentKeys {
  * waiting for a change waits on this object, so `return()` ends it at once (an async generator could
  * not be stopped before its next change). Rather than a Repeater (@repeaterjs/repeater): tried, it cost
  * 2 KiB more per idle subscription and about 9 ms of CPU per change sent to 1,000 subscribers.
+ *
+ * Past `maxQueue` queued changes, either the client does not read (its socket backs up: it is dropped,
+ * see `onOverflow`) or the server cannot load and send changes as fast as they commit (an overloaded
+ * process; the socket is empty). Then the queue is coalesced: of the changes queued for one subject (a
+ * vehicle's signal, an issue) only the newest stays, where it was in commit order. A subscriber under
+ * overload may so skip intermediate values, but always gets each subject's newest one, and never an
+ * older one after a newer; replays are never coalesced, so a client resuming with `since` still reads
+ * every change from the database. The normal path pays nothing for it: a subject is only computed
+ * while coalescing, and coalescing starts again only once the queue doubled (so a queue of more
+ * distinct subjects than `maxQueue` costs O(1) per change, and at most twice its subjects in memory).
  */
 export class ResumableSubscription<E, P> implements AsyncIterableIterator<P> {
-  private readonly queue: Array<Input<E>> = [];
+  private queue: Array<Input<E>> = [];
+  /** Queue length past which it overflows: `maxQueue`, or twice what the last coalescing left. */
+  private overflowAt: number;
   private ready: P[] = [];
   private readonly sent: RecentKeys;
   /** Wakes the `next()` waiting for input: set only while one waits, that is once the consumer took everything. */
@@ -105,6 +130,7 @@ export class ResumableSubscription<E, P> implements AsyncIterableIterator<P> {
   ) {
     // Enough to recognise every replayed row and the live changes around the seam.
     this.sent = new RecentKeys(limits.maxReplay + limits.maxQueue);
+    this.overflowAt = limits.maxQueue;
     if (options.since) this.queue.push({ kind: "replay", since: options.since, read: 0 });
   }
 
@@ -121,8 +147,12 @@ export class ResumableSubscription<E, P> implements AsyncIterableIterator<P> {
     try {
       while (this.ready.length === 0 && !this.closed) {
         const input = this.queue.shift();
-        if (input) this.ready = await this.process(input);
-        else await new Promise<void>((resolve) => (this.wake = resolve));
+        if (input) {
+          this.ready = await this.process(input);
+        } else {
+          this.overflowAt = this.limits.maxQueue; // caught up
+          await new Promise<void>((resolve) => (this.wake = resolve));
+        }
         this.wake = undefined;
       }
     } catch (error) {
@@ -159,13 +189,19 @@ export class ResumableSubscription<E, P> implements AsyncIterableIterator<P> {
         return this.fail(error);
       }
       if (change === undefined) return;
-      this.queue.push({ kind: "change", change });
+      this.queue.push({ kind: "change", change, message });
     }
-    if (this.queue.length > this.limits.maxQueue) {
-      this.fail(new SlowConsumer(this.limits.maxQueue));
-      this.options.onOverflow();
-    }
+    if (this.queue.length > this.overflowAt) this.overflow();
     this.wake?.();
+  }
+
+  /** Too many changes queued: drops a client that does not read, else coalesces (see the class). */
+  private overflow(): void {
+    if (this.options.onOverflow()) return this.fail(new SlowConsumer(this.limits.maxQueue));
+    const before = this.queue.length;
+    this.queue = coalesce(this.queue);
+    this.overflowAt = Math.max(this.limits.maxQueue, 2 * this.queue.length);
+    if (this.queue.length < before) this.options.onCoalesced?.(before - this.queue.length);
   }
 
   /** The payloads an input yields: none for a change already sent, a page of rows for a replay. */
@@ -217,4 +253,23 @@ export class ResumableSubscription<E, P> implements AsyncIterableIterator<P> {
     this.wake?.();
     this.options.onClose();
   }
+}
+
+/**
+ * The queue with only the newest change of each subject, each where it was (commit order kept);
+ * replay pages and failures stay as they are.
+ */
+function coalesce<E>(queue: ReadonlyArray<Input<E>>): Array<Input<E>> {
+  const newer = new Set<string>();
+  const kept: Array<Input<E>> = [];
+  for (let i = queue.length - 1; i >= 0; i--) {
+    const input = queue[i];
+    if (input.kind === "change") {
+      const subject = subjectOf(input.message);
+      if (newer.has(subject)) continue;
+      newer.add(subject);
+    }
+    kept.push(input);
+  }
+  return kept.reverse();
 }

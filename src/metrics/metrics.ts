@@ -83,6 +83,11 @@ export class Metrics {
     help: "Subscription events sent to WebSocket clients of this instance",
     registers: [this.registry],
   });
+  private readonly changesCoalesced = new Counter({
+    name: "fleetgraph_subscription_changes_coalesced_total",
+    help: "Subscription changes not sent because a newer one of the same signal or issue was queued behind it while the server was behind",
+    registers: [this.registry],
+  });
   private readonly operationNames = new Set<string>();
 
   constructor(sources: MetricsSources) {
@@ -159,6 +164,11 @@ export class Metrics {
 
   changeDelivered(): void {
     this.changesDelivered.inc();
+  }
+
+  /** Queued subscription changes superseded by a newer one of their signal or issue, and so not sent. */
+  changeCoalesced(count: number): void {
+    this.changesCoalesced.inc(count);
   }
 
   /** Clients choose operation names: keep the label set bounded. */

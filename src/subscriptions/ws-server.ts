@@ -46,7 +46,7 @@ export interface SubscriptionServerOptions {
   readonly context: (input: LiveInput) => unknown;
   /** Ping interval; a client that misses a pong for as long is terminated. @default 12_000 */
   readonly keepAliveMs?: number;
-  /** Bytes a socket may have queued unsent before the client counts as too slow. @default 1 MiB */
+  /** Bytes a socket may have queued unsent (a large query result, say) before the client counts as too slow. @default 1 MiB */
   readonly maxBufferedBytes?: number;
   /** Subscriptions one socket may have open; one more is refused with TOO_MANY_SUBSCRIPTIONS. @default 100 */
   readonly maxSubscriptionsPerSocket?: number;
@@ -138,6 +138,21 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     });
   }
   httpServer.on("upgrade", onUpgrade);
+
+  /**
+   * A subscription's queue is over its limit (ResumableSubscription): the client's fault only if its
+   * own socket backs up. graphql-ws sends a subscription's next change only once the kernel took the
+   * previous one, so a socket of a client that reads holds nothing unsent however busy this process
+   * is (it is then the server that is behind, and the subscription coalesces its queue), while a
+   * client that does not read leaves a message waiting behind its full TCP window, megabytes after it
+   * stopped: that one is dropped. Returns whether it was.
+   */
+  function dropIfBackedUp(socket: WebSocket): boolean {
+    if (socket.readyState === socket.OPEN && socket.bufferedAmount === 0) return false;
+    dropSlowClient(socket);
+    return true;
+  }
+  hub.onCoalesced((count) => options.metrics?.changeCoalesced(count));
 
   function dropSlowClient(socket: WebSocket): void {
     if (socket.readyState !== socket.OPEN) return;
@@ -253,7 +268,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
           return false;
         }
         const socket = ctx.extra.socket;
-        inputs.set(socket, { viewer, live: { hub, dropSlowClient: () => dropSlowClient(socket) } });
+        inputs.set(socket, { viewer, live: { hub, dropSlowClient: () => dropIfBackedUp(socket) } });
         closeOnExpiry(ctx.extra.socket, viewer);
         return true;
       },
