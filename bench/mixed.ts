@@ -34,6 +34,7 @@
  * are dropped and stopped afterwards, even on failure.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Client as WsClient } from "graphql-ws";
 import {
@@ -518,6 +519,13 @@ async function main(): Promise<void> {
         .map(([ladder, rung]) => `${ladder}: ${rung}`)
         .join("; ")}\n\n`,
   );
+
+  if (answeredOf(quiet) !== quiet.sent || (quiet.statuses.get("200") ?? 0) !== quiet.sent) {
+    process.stdout.write(
+      `the quiet phase already missed answers or got errors: the machine (load average ${loadavg()[0].toFixed(1)}) or the service cannot take ${RATE} deliveries/s; ` +
+        `the ratio says little (lower MIXED_RATE, or run on a quieter machine)\n\n`,
+    );
+  }
 
   if (SMOKE) {
     for (const phase of [quiet, loaded]) {
