@@ -19,12 +19,12 @@ import "reflect-metadata";
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import { createClient, type Client as WsClient } from "graphql-ws";
-import WebSocket from "ws";
+import type { Client as WsClient } from "graphql-ws";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureBuilt } = require("../scripts/build") as { ensureBuilt(root?: string, log?: (message: string) => void): void };
 import {
   adminJwt,
+  connectSubscribers,
   exitOnError,
   fleetgraphEnv,
   knob,
@@ -56,43 +56,13 @@ function ask<T extends ServerMessage>(child: ChildProcess, message: string | und
   });
 }
 
-/** A close event (code, reason) or errors, readable. */
-const describe = (error: unknown) =>
-  error && typeof error === "object" && "code" in error ? `closed ${String(error.code)} ${String((error as { reason?: unknown }).reason)}` : JSON.stringify(error);
-
 const mib = (bytes: number) => round(bytes / 1024 / 1024);
 
-/** Connects `count` subscribers, `batch` at a time; resolves once the server surely listens on each. */
-async function connect(
-  wsUrl: string,
-  jwt: string,
-  count: number,
-  query: string,
-  onEvent: (value: number) => void,
-): Promise<WsClient[]> {
-  const clients: WsClient[] = [];
-  const batch = 200;
-  for (let start = 0; start < count; start += batch) {
-    const size = Math.min(batch, count - start);
-    const connected = await Promise.all(
-      Array.from({ length: size }, async () => {
-        const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${jwt}` } });
-        client.subscribe<{ signalUpdated: { value: number } }>(
-          { query },
-          {
-            next: (result) => result.data && onEvent(result.data.signalUpdated.value),
-            error: (error) => process.stderr.write(`subscription error: ${describe(error)}\n`),
-            complete: () => {},
-          },
-        );
-        // A query after the subscribe on the same socket: once answered, the subscription is registered.
-        await new Promise<void>((resolve, reject) => client.subscribe({ query: "{ __typename }" }, { next: () => {}, error: (error) => reject(new Error(describe(error))), complete: resolve }));
-        return client;
-      }),
-    );
-    clients.push(...connected);
-  }
-  return clients;
+type SignalEvent = { signalUpdated: { value: number } };
+
+/** `count` subscribers of `query`, all with `jwt`. */
+function connect(wsUrl: string, jwt: string, count: number, query: string, onEvent: (value: number) => void): Promise<WsClient[]> {
+  return connectSubscribers<SignalEvent>(wsUrl, Array.from({ length: count }, () => ({ jwt, query })), (data) => onEvent(data.signalUpdated.value));
 }
 
 async function main(): Promise<void> {

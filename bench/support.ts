@@ -1,14 +1,17 @@
 /**
  * What every benchmark needs: knobs, a scratch database, servers in child processes, signed
- * deliveries, an admin token, one load generator (`measure`, `compare`), percentiles, RESULTS.md.
+ * deliveries, API tokens, graphql-ws subscribers, one load generator (`measure`, `compare`), percentiles, RESULTS.md.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import http from "node:http";
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { mintApiToken } from "../src/auth/token";
+import { createClient, type Client as WsClient } from "graphql-ws";
 import { Client } from "pg";
+import WebSocket from "ws";
 import { hmacHex } from "../src/webhooks/signature";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureBuilt } = require("../scripts/build") as { ensureBuilt: (root: string, log?: (message: string) => void) => void };
@@ -88,7 +91,7 @@ export function backendCpuSeconds(database: string): Map<number, number> | undef
 }
 
 /** The CPU the backends used between two readings; one that ended meanwhile is missed (pools keep theirs). */
-function backendCpuSince(before: ReadonlyMap<number, number> | undefined, after: ReadonlyMap<number, number> | undefined): number {
+export function backendCpuSince(before: ReadonlyMap<number, number> | undefined, after: ReadonlyMap<number, number> | undefined): number {
   let total = 0;
   for (const [pid, seconds] of after ?? []) total += seconds - (before?.get(pid) ?? 0);
   return total;
@@ -173,10 +176,10 @@ export async function startServer(
 /**
  * The environment of a fleetgraph process under a bench: production mode on 127.0.0.1, port 0, the
  * bench's secrets, rate limits and turns per token off (one token from one address at thousands of
- * requests a second: the limits would measure themselves), then `overrides`.
+ * requests a second: the limits would measure themselves), then `overrides` (undefined: the service's default).
  */
-export function fleetgraphEnv(overrides: Record<string, string>): Record<string, string> {
-  return {
+export function fleetgraphEnv(overrides: Record<string, string | undefined>): Record<string, string> {
+  const env: Record<string, string | undefined> = {
     PATH: process.env.PATH ?? "",
     NODE_ENV: "production",
     TS_NODE_TRANSPILE_ONLY: "true",
@@ -189,15 +192,18 @@ export function fleetgraphEnv(overrides: Record<string, string>): Record<string,
     GRAPHQL_CONCURRENCY_PER_TOKEN: "0",
     ...overrides,
   };
+  // An override set to undefined leaves the variable out: the service's own default applies.
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 /**
  * The real service, built (`dist/src/main.js`, what `npm start` runs), on 127.0.0.1, port 0.
- * Without `databaseUrl` it runs its embedded default (PGlite) in a temporary DATA_DIR.
+ * Without `databaseUrl` it runs its embedded default (PGlite) in a temporary DATA_DIR. `overrides`
+ * as fleetgraphEnv takes them.
  */
-export function startFleetgraph(databaseUrl: string | undefined, name = "fleetgraph"): Promise<Server> {
+export function startFleetgraph(databaseUrl: string | undefined, name = "fleetgraph", overrides: Record<string, string | undefined> = {}): Promise<Server> {
   // The "fleetgraph listening" line (info) carries the URL.
-  const env = fleetgraphEnv({ LOG_LEVEL: "info" });
+  const env = fleetgraphEnv({ ...overrides, LOG_LEVEL: "info" });
   if (databaseUrl) {
     env.DATABASE_URL = databaseUrl;
   } else {
@@ -283,6 +289,8 @@ async function admin(sql: string): Promise<void> {
 export interface BenchSignal {
   readonly code: string;
   readonly value: number;
+  /** The signal's body; default `{ unit: "percent", value }`. */
+  readonly body?: object;
 }
 
 /** A 4.0 LIVE VEHICLE_STATE body, shaped like the captured ones, every signal observed at `at`. */
@@ -293,11 +301,11 @@ export function vehicleStateBody(vehicleId: string, userId: string, signals: rea
     data: {
       user: { id: userId },
       vehicle: { id: vehicleId, make: "TESLA", model: "Model 3", year: 2024 },
-      signals: signals.map(({ code, value }) => ({
+      signals: signals.map(({ code, value, body }) => ({
         code,
         name: code,
         group: code.split("-")[0],
-        body: { unit: "percent", value },
+        body: body ?? { unit: "percent", value },
         status: { value: "SUCCESS" },
         meta: { oemUpdatedAt: at, retrievedAt: at },
       })),
@@ -320,9 +328,99 @@ export async function postDelivery(baseUrl: string, body: string): Promise<numbe
   return answeredAt;
 }
 
-/** An admin API token; it always carries `exp` (the service refuses tokens without one). */
-export function adminJwt(ttlSeconds = 2 * 3600): Promise<string> {
-  return mintApiToken(JWT_SECRET, { admin: true, ttlSeconds });
+/** How a delivery ended: its answer's status, or why none came; `at` is when (performance.now()). */
+export type DeliveryAnswer = { readonly status: number; readonly at: number } | { readonly failure: string; readonly at: number };
+
+// Keep-alive sockets for sendDelivery; as many as there are requests waiting, as Smartcar's senders would open.
+const deliveryAgent = new http.Agent({ keepAlive: true });
+
+/**
+ * POSTs a delivery signed with MANAGEMENT_TOKEN, for open-loop senders: whatever the answer's status, and
+ * given up after `timeoutMs` as Smartcar gives up after 15 s. node:http, not fetch: fetch costs the load
+ * generator several times the CPU, and with thousands of requests waiting its pool scans every connection
+ * on each request, so a slow server would stall the generator itself.
+ */
+export function sendDelivery(baseUrl: string, body: string, timeoutMs = 15_000): Promise<DeliveryAnswer> {
+  return new Promise((resolve) => {
+    const request = http.request(new URL("/webhooks/smartcar", baseUrl), {
+      method: "POST",
+      agent: deliveryAgent,
+      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), "sc-signature": hmacHex(MANAGEMENT_TOKEN, body) },
+    });
+    const timer = setTimeout(() => request.destroy(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs);
+    request.once("response", (response) => {
+      clearTimeout(timer);
+      const at = performance.now();
+      response.resume();
+      response.once("end", () => resolve({ status: response.statusCode ?? 0, at }));
+      response.once("error", (error) => resolve({ failure: error.message, at }));
+    });
+    request.once("error", (error) => {
+      clearTimeout(timer);
+      resolve({ failure: error.message, at: performance.now() });
+    });
+    request.end(body);
+  });
+}
+
+/**
+ * An admin API token; it always carries `exp` (the service refuses tokens without one). A `subject`
+ * gives it a rate-limit budget of its own (the service counts per token subject).
+ */
+export function adminJwt(ttlSeconds = 2 * 3600, subject?: string): Promise<string> {
+  return mintApiToken(JWT_SECRET, { admin: true, sub: subject, ttlSeconds });
+}
+
+/** A token of Smartcar user `userId`: it sees that user's vehicles only. */
+export function userJwt(userId: string, ttlSeconds = 2 * 3600): Promise<string> {
+  return mintApiToken(JWT_SECRET, { admin: false, sub: userId, ttlSeconds });
+}
+
+/** What one graphql-ws subscriber sends: its token (in `connection_init`) and its subscription. */
+export interface Subscriber {
+  readonly jwt: string;
+  readonly query: string;
+}
+
+/** A close event (code, reason) or errors, readable. */
+export const describeSocketError = (error: unknown): string =>
+  error && typeof error === "object" && "code" in error ? `closed ${String(error.code)} ${String((error as { reason?: unknown }).reason)}` : JSON.stringify(error);
+
+/**
+ * Connects one graphql-ws client (one socket) per subscriber, 200 at a time, each subscribing once;
+ * `onData` gets every event's `data`, `onError` a subscription's error (default: printed). Resolves once
+ * the server surely listens on each.
+ */
+export async function connectSubscribers<T>(
+  wsUrl: string,
+  subscribers: readonly Subscriber[],
+  onData: (data: T) => void,
+  onError: (error: unknown) => void = (error) => process.stderr.write(`subscription error: ${describeSocketError(error)}\n`),
+): Promise<WsClient[]> {
+  const clients: WsClient[] = [];
+  const batch = 200;
+  for (let start = 0; start < subscribers.length; start += batch) {
+    const connected = await Promise.all(
+      subscribers.slice(start, start + batch).map(async ({ jwt, query }) => {
+        const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${jwt}` } });
+        client.subscribe<T>(
+          { query },
+          {
+            next: (result) => result.data && onData(result.data),
+            error: onError,
+            complete: () => {},
+          },
+        );
+        // A query after the subscribe on the same socket: once answered, the subscription is registered.
+        await new Promise<void>((resolve, reject) =>
+          client.subscribe({ query: "{ __typename }" }, { next: () => {}, error: (error) => reject(new Error(describeSocketError(error))), complete: resolve }),
+        );
+        return client;
+      }),
+    );
+    clients.push(...connected);
+  }
+  return clients;
 }
 
 /** Runs `worker` in `concurrency` loops, each until it returns false. */
