@@ -145,7 +145,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   async function connectDatabase(): Promise<Pools> {
     let url = config.databaseUrl;
     if (url === undefined) {
-      embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
+      embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, logger });
       url = embedded.url;
       logger.info({ dataDir: config.dataDir }, "database: embedded PostgreSQL (PGlite), no DATABASE_URL set");
     } else {

@@ -36,6 +36,8 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
+  // A closed terminal: stop as gracefully as on the others (Node's default would end the process mid-request).
+  process.on("SIGHUP", shutdown);
 
   try {
     await app.start();

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { openPrivateFile } from "./private-dir";
 
 /** The owner rewrites its lock's time this often; a lock not touched for STALE_MS is left by a dead owner. */
 const HEARTBEAT_MS = 5_000;
@@ -71,7 +72,12 @@ export async function lockDir(dir: string, options: DirLockOptions): Promise<Dir
 /** Creates the lock whole or not at all: written aside, then linked into place (link fails if it exists). */
 async function create(lockPath: string, owner: LockOwner): Promise<boolean> {
   const temp = `${lockPath}.${owner.token}`;
-  await fs.writeFile(temp, JSON.stringify(owner));
+  const handle = await openPrivateFile(temp, "wx");
+  try {
+    await handle.writeFile(JSON.stringify(owner));
+  } finally {
+    await handle.close();
+  }
   try {
     await fs.link(temp, lockPath);
     return true;

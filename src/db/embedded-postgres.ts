@@ -1,7 +1,8 @@
-import fs from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import type { Logger } from "../logger";
 import { lockDir, type DirLock } from "./dir-lock";
+import { preparePrivateDir } from "./private-dir";
 
 export interface EmbeddedPostgres {
   /** postgres:// URL of the socket server, for the ordinary `pg` driver. */
@@ -16,6 +17,8 @@ export interface EmbeddedPostgresOptions {
   readonly dataDir?: string;
   /** An in-memory database starts as a copy of this dump (much faster than a fresh initdb). */
   readonly load?: Blob;
+  /** Told when an existing data folder that others could read is made private. */
+  readonly logger?: Pick<Logger, "warn">;
 }
 
 /**
@@ -24,10 +27,13 @@ export interface EmbeddedPostgresOptions {
  * port could silently reach another server.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
-  const { dataDir, load } = options;
+  const { dataDir, load, logger } = options;
   let lock: DirLock | undefined;
   if (dataDir !== undefined) {
-    fs.mkdirSync(dataDir, { recursive: true });
+    // PGlite creates its files and folders with the default modes (0666/0777 less the umask), which we
+    // cannot set without changing the whole process's umask: the data folder at 0700 is what keeps
+    // other users out of them.
+    await preparePrivateDir(dataDir, { variable: "DATA_DIR", logger });
     // PGlite is one process: a second one (another `npm start`, `npm run db:embedded`) would corrupt the folder.
     lock = await lockDir(dataDir, { variable: "DATA_DIR", file: "fleetgraph.lock" });
   }

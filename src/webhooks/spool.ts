@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../logger";
 import { lockDir, type DirLock as SpoolLock } from "../db/dir-lock";
+import { openPrivateFile, preparePrivateDir } from "../db/private-dir";
 import { encodeRecord, scanRecords, type ScanItem, type SpooledDelivery } from "./spool-record";
 
 const RECORDS_FILE = "deliveries.spool";
@@ -20,7 +21,8 @@ export interface SpoolBatch {
  * One writer (appends and drain bookkeeping run one at a time), each append fsynced before it counts;
  * the drained offset is saved after every applied batch, so a crash replays at most one batch, which
  * the idempotent apply (by eventId) turns into duplicates. When everything is drained the file is
- * emptied, so it does not grow across outages.
+ * emptied, so it does not grow across outages. The folder and its files are private to the service's
+ * user (0700, 0600): they hold raw deliveries (user ids, locations).
  */
 export class Spool {
   /** Records appended and not yet drained. */
@@ -43,10 +45,10 @@ export class Spool {
   ) {}
 
   static async open(dir: string, logger: Logger): Promise<Spool> {
-    await fs.mkdir(dir, { recursive: true });
+    await preparePrivateDir(dir, { variable: "SPOOL_DIR", logger });
     const lock = await lockDir(dir, { variable: "SPOOL_DIR", file: "spool.lock" });
     try {
-      const file = await fs.open(path.join(dir, RECORDS_FILE), "a+");
+      const file = await openPrivateFile(path.join(dir, RECORDS_FILE), "a+");
       await syncDir(dir);
       const size = (await file.stat()).size;
       const drained = await readDrained(dir);
@@ -193,7 +195,7 @@ async function readDrained(dir: string): Promise<number> {
 
 async function writeDurably(dir: string, name: string, text: string): Promise<void> {
   const temp = path.join(dir, `${name}.tmp`);
-  const handle = await fs.open(temp, "w");
+  const handle = await openPrivateFile(temp, "w");
   try {
     await handle.writeFile(text);
     await handle.datasync();

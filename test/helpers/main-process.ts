@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import os from "node:os";
 import path from "node:path";
 import { ensureBuilt } from "../../scripts/build";
 
@@ -18,12 +19,33 @@ export interface MainProcess {
  */
 export function runMain(env: Record<string, string>): MainProcess {
   ensureBuilt(ROOT);
-  const child = spawn(process.execPath, ["dist/src/main.js"], {
-    cwd: ROOT,
-    // Only what the test gives: the service must not pick up this machine's DATABASE_URL.
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  return watch(
+    spawn(process.execPath, ["dist/src/main.js"], {
+      cwd: ROOT,
+      // Only what the test gives: the service must not pick up this machine's DATABASE_URL.
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
+}
+
+/**
+ * `npm start` as a user types it: `child` is npm's own process (what Docker or systemd signal), the
+ * service runs below it. Compiled beforehand, as after `npm ci`, so start-up does not wait on tsc.
+ */
+export function runNpmStart(env: Record<string, string>): MainProcess {
+  ensureBuilt(ROOT);
+  return watch(
+    spawn("npm", ["start"], {
+      cwd: ROOT,
+      // HOME for npm's own configuration; none of this machine's npm_* or DATABASE_URL settings.
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? os.tmpdir(), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
+}
+
+function watch(child: ChildProcess): MainProcess {
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
