@@ -85,15 +85,17 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   httpServer.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
   httpServer.maxConnections = config.httpMaxConnections;
   const tokens = new TokenVerifier(config.jwtSecret);
-  const limits = callerLimits({
-    perToken: config.graphqlRateLimit,
-    perIp: config.graphqlIpRateLimit,
-    concurrentPerToken: config.graphqlConcurrencyPerToken,
-  });
   // PGlite is one session: its socket server interleaves concurrent connections' protocol messages
   // (one's unnamed statement or portal replaces another's), so it gets exactly one connection.
   const poolSize = config.databasePoolSize ?? (config.databaseUrl === undefined ? 1 : 10);
   const oneSession = poolSize === 1;
+  const limits = callerLimits({
+    perToken: config.graphqlRateLimit,
+    perIp: config.graphqlIpRateLimit,
+    concurrentPerToken: config.graphqlConcurrencyPerToken,
+    // More operations at once than the reads have connections would only wait for one.
+    concurrent: config.graphqlMaxConcurrent ?? (oneSession ? 4 : poolSize),
+  });
   /** Set once connected; `dataSource` is its primary (migrations, jobs, readiness). */
   let pools: Pools | undefined;
   let dataSource: DataSource | undefined;
@@ -117,6 +119,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const metrics = new Metrics({
     spoolDepth: () => spool?.depth ?? 0,
     databasePools: () => pools?.stats() ?? {},
+    graphqlAdmission: () => limits.admission(),
     live: () => subscriptions?.live() ?? { sockets: 0, subscriptions: 0 },
   });
 
@@ -385,6 +388,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await retention.stop();
       await silentVehicles?.stop();
       await bus?.stop();
+      limits.stop();
       await pools?.destroy();
       await spool?.close();
       await embedded?.stop();

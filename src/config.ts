@@ -24,6 +24,12 @@ export interface Config {
    * and WebSocket together; more wait their turn, up to as many again, beyond that RATE_LIMITED; 0 turns it off. @default 4
    */
   readonly graphqlConcurrencyPerToken: number;
+  /**
+   * GraphQL operations of every caller running at once while the process has time to spare; while its
+   * event loop is busy, fewer (down to one), so that readers never take it from ingestion; 0: no bound.
+   * @default DATABASE_POOL_SIZE (4 on a one-session database)
+   */
+  readonly graphqlMaxConcurrent: number | undefined;
   readonly port: number;
   readonly host: string;
   /** Smartcar Application Management Tokens; the first answers VERIFY, any one signs deliveries. */
@@ -167,6 +173,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseIngestPoolSize: integer("DATABASE_INGEST_POOL_SIZE", 3, 2, 100),
     graphqlStatementTimeoutMs: integer("GRAPHQL_STATEMENT_TIMEOUT_MS", 5_000, 0, 3_600_000),
     graphqlConcurrencyPerToken: integer("GRAPHQL_CONCURRENCY_PER_TOKEN", 4, 0, 10_000),
+    graphqlMaxConcurrent: text("GRAPHQL_MAX_CONCURRENT") === undefined ? undefined : integer("GRAPHQL_MAX_CONCURRENT", 0, 0, 100_000),
     port: integer("PORT", 4000, 0, 65535),
     host: text("HOST") ?? "0.0.0.0",
     managementTokens,

@@ -7,6 +7,7 @@ import { graphqlErrorOf } from "../graphql/errors";
 import { sendJson } from "../http/fast-path";
 import type { Middleware } from "../http/middleware";
 import { verifiedViewerOf } from "./authenticate";
+import { BusyGate } from "./busy-gate";
 import { FairShare } from "./fair-share";
 
 /** Limits of each caller of `/graphql`, over HTTP and WebSocket alike; 0 turns a limit off. */
@@ -17,6 +18,8 @@ export interface GraphQLRateLimits {
   readonly perIp: number;
   /** Operations of one token running at once (more wait their turn, a few, then are refused). */
   readonly concurrentPerToken: number;
+  /** Operations of every caller running at once while the process has time to spare (fewer while it is busy: BusyGate); 0: no bound. */
+  readonly concurrent: number;
 }
 
 /** What the limits say to an operation that must not run now. */
@@ -68,6 +71,9 @@ export interface CallerLimits {
   spend(viewer: Viewer, remoteAddress: string | undefined): Promise<GraphQLError | undefined>;
   /** Waits for one of the caller's turns (as over HTTP): the release to call when the operation ends, or the error to answer with. */
   enter(viewer: Viewer): Promise<(() => void) | GraphQLError>;
+  /** Operations allowed to run at once now (fewer while the process is busy), running and waiting: for the metrics. */
+  admission(): { limit: number; running: number; waiting: number } | undefined;
+  stop(): void;
 }
 
 /**
@@ -80,23 +86,31 @@ export function callerLimits(limits: GraphQLRateLimits): CallerLimits {
   const perIp = limits.perIp > 0 ? limiter(limits.perIp, "per client IP", (req) => ipKeyOf(req.socket.remoteAddress)) : undefined;
   const perToken = limits.perToken > 0 ? limiter(limits.perToken, "per token", (req) => tokenKeyOf(verifiedViewerOf(req))) : undefined;
   const share = limits.concurrentPerToken > 0 ? new FairShare(limits.concurrentPerToken) : undefined;
+  const gate = limits.concurrent > 0 ? new BusyGate({ max: limits.concurrent }) : undefined;
+  /** The caller's turn (`key`'s), then one of the process's: the function that ends both, or null when the caller has too many waiting. */
+  const enterBoth = async (key: string | undefined): Promise<(() => void) | null> => {
+    const turn = key === undefined ? undefined : share?.enter(key);
+    if (turn === null) return null;
+    const endTurn = (await turn) ?? (() => {});
+    const endAdmission = (await gate?.enter()) ?? (() => {});
+    return () => {
+      endAdmission();
+      endTurn();
+    };
+  };
   const tooMany = () =>
     `too many operations at once: at most ${limits.concurrentPerToken} of one token run together and as many again wait; retry in a moment`;
 
   const concurrency: Middleware = async (req, res, next) => {
-    const key = tokenKeyOf(verifiedViewerOf(req));
-    const turn = key === undefined ? undefined : share?.enter(key);
-    if (turn === null) {
+    const release = await enterBoth(tokenKeyOf(verifiedViewerOf(req)));
+    if (release === null) {
       res.setHeader("Retry-After", "1");
       sendJson(res, 429, { errors: [{ message: tooMany(), extensions: { code: RATE_LIMITED } }] });
       return;
     }
-    if (turn) {
-      const release = await turn;
-      res.once("close", release);
-      // A client that went away while it waited frees its turn at once.
-      if (res.destroyed) release();
-    }
+    res.once("close", release);
+    // A client that went away while it waited frees its turn at once.
+    if (res.destroyed) return release();
     next();
   };
 
@@ -113,7 +127,7 @@ export function callerLimits(limits: GraphQLRateLimits): CallerLimits {
   return {
     perIp: perIp ? [perIp.middleware] : [],
     perToken: perToken ? [perToken.middleware] : [],
-    concurrency: share ? [concurrency] : [],
+    concurrency: share || gate ? [concurrency] : [],
     async spend(viewer, remoteAddress) {
       return (
         (await over(perIp, ipKeyOf(remoteAddress), limits.perIp, "per client IP")) ??
@@ -121,10 +135,9 @@ export function callerLimits(limits: GraphQLRateLimits): CallerLimits {
       );
     },
     async enter(viewer) {
-      const key = tokenKeyOf(viewer);
-      const turn = key === undefined ? undefined : share?.enter(key);
-      if (turn === null) return graphqlErrorOf(new AppError(429, RATE_LIMITED, tooMany()));
-      return turn ?? (() => {});
+      return (await enterBoth(tokenKeyOf(viewer))) ?? graphqlErrorOf(new AppError(429, RATE_LIMITED, tooMany()));
     },
+    admission: () => gate?.state,
+    stop: () => gate?.stop(),
   };
 }

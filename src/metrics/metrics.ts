@@ -9,6 +9,8 @@ export interface MetricsSources {
   spoolDepth(): number;
   /** pg's pools by name (src/db/pools.ts): connections open, idle, and callers waiting for one (none before the database is connected). */
   databasePools(): Record<string, { total: number; idle: number; waiting: number }>;
+  /** GraphQL operations allowed to run at once now, running, and waiting for admission (undefined: no bound). */
+  graphqlAdmission(): { limit: number; running: number; waiting: number } | undefined;
   /** Open WebSocket connections and the subscriptions open on them. */
   live(): { sockets: number; subscriptions: number };
 }
@@ -110,6 +112,17 @@ export class Metrics {
         for (const [pool, counts] of Object.entries(sources.databasePools())) {
           for (const [state, value] of Object.entries(counts)) this.set({ pool, state }, value);
         }
+      },
+    });
+    new Gauge({
+      name: "fleetgraph_graphql_operations",
+      help: "GraphQL operations allowed to run at once now (limit: fewer while the event loop is busy), running, and waiting for admission",
+      labelNames: ["state"] as const,
+      registers,
+      collect() {
+        const admission = sources.graphqlAdmission();
+        if (!admission) return;
+        for (const [state, value] of Object.entries(admission)) this.set({ state }, value);
       },
     });
     new Gauge({

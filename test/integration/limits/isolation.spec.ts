@@ -138,6 +138,42 @@ describe("ingestion's own connections", () => {
   }, 30_000);
 });
 
+describe("readers slowed, never ingestion, while the process is busy", () => {
+  /** The `fleetgraph_graphql_operations` gauge of one state, from /metrics. */
+  async function admission(t: TestApp, state: "limit" | "running" | "waiting"): Promise<number> {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const match = new RegExp(`^fleetgraph_graphql_operations\\{state="${state}"\\} (\\S+)$`, "m").exec(text);
+    return Number(match?.[1]);
+  }
+  const until = async (check: () => Promise<boolean>) => {
+    for (let tries = 0; !(await check()); tries++) {
+      if (tries > 100) throw new Error("condition not met within 10 s");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  it("lets fewer GraphQL operations run at once while the event loop is busy, one at least, and more again once it is idle", async () => {
+    const t = await startTestApp({ GRAPHQL_MAX_CONCURRENT: "8" });
+    const token = await signToken({ role: "admin" });
+    // Idle (start-up kept it busy a moment): as many as configured.
+    await until(async () => (await admission(t, "limit")) === 8);
+    // Something else on the event loop (here: this test) keeps it nine tenths busy.
+    const hog = setInterval(() => {
+      const end = Date.now() + 90;
+      while (Date.now() < end);
+    }, 100);
+    try {
+      await until(async () => (await admission(t, "limit")) === 1);
+      // Slowed, not stopped; and deliveries do not wait for admission at all.
+      expect((await gql(t.url, `{ vehicles { totalCount } }`, { token })).status).toBe(200);
+      expect((await postDelivery(t.url, fleetDelivery(1, 1))).status).toBe(200);
+    } finally {
+      clearInterval(hog);
+    }
+    await until(async () => (await admission(t, "limit")) === 8);
+  }, 30_000);
+});
+
 describe("the same limits on every transport", () => {
   const query = `query { vehicles(first: 1) { totalCount } }`;
 
