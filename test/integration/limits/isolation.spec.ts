@@ -225,10 +225,9 @@ describe("the same limits on every transport", () => {
     expect((await postDelivery(t.url, fleetDelivery(1, 1))).status).toBe(200);
     const token = await signToken({ sub: "user-0" });
     const lock = await blockHistoryReads(t);
-    let http: Array<Promise<GraphQLResponse<unknown>>> = [];
+    // One runs (held by the lock), eight wait (eight times the share): the next is refused, whichever transport.
+    const http = Array.from({ length: 9 }, () => gql(t.url, HISTORY, { token }));
     try {
-      // One runs (held by the lock), eight wait (eight times the share): the next is refused, whichever transport.
-      http = Array.from({ length: 9 }, () => gql(t.url, HISTORY, { token }));
       await new Promise((resolve) => setTimeout(resolve, 300));
       const socket = await overWebSocket(t, token, 2, HISTORY);
       expect(socket.map((result) => result.errors?.[0].extensions?.code)).toEqual(["RATE_LIMITED", "RATE_LIMITED"]);
