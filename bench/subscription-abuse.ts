@@ -1,5 +1,5 @@
 /**
- * The two subscription abuse scenarios of issue 8 (defect 7), run by hand:
+ * The two subscription abuse scenarios, run by hand:
  *   1. many: one socket sends MANY `signalUpdated` subscribes on one vehicle, 400 a second (under the
  *      socket's message budget); the server's memory with them open, and the time from one webhook
  *      POST's 200 until every accepted subscription got it. Then the same MANY at once (burst): what

@@ -238,7 +238,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       logger,
       onBatch: (size) => metrics.batchApplied(size),
       // WEBHOOK_BATCHES_IN_FLIGHT (1): one batch at a time gathers twice the deliveries a transaction, which
-      // costs less CPU a delivery on both sides (bench/RESULTS.md, session 15); more only split the batches.
+      // costs less CPU a delivery on both sides (bench/RESULTS.md, "Ingestion, continued"); more only split the batches.
       // At least one connection of ingestion's pool is left to the spool's drain and the change bus.
       batching: {
         maxBatch: config.webhookBatchSize,

@@ -22,7 +22,7 @@ async function expectRateLimited(response: Response): Promise<void> {
   expect(body.errors?.[0].message).toMatch(/too many requests/);
 }
 
-describe("GraphQL rate limits (issue 8)", () => {
+describe("GraphQL rate limits", () => {
   it("limits each token by its subject, apart from other tokens", async () => {
     const t = await startTestApp({ GRAPHQL_RATE_LIMIT: "3" });
     const alice = await signToken({ sub: "user-alice" });
