@@ -378,6 +378,7 @@ async function main(): Promise<void> {
     // The service's own per-token limits: the user who owns nothing keeps them (the attack was within the rate).
     GRAPHQL_RATE_LIMIT: undefined,
     GRAPHQL_CONCURRENCY_PER_TOKEN: undefined,
+    GRAPHQL_MAX_CONCURRENT: undefined,
     // Every socket counts, subscribers' and deliveries' (open loop: as many as are waiting).
     HTTP_MAX_CONNECTIONS: String(SUBSCRIBERS + 10_000),
   });

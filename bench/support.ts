@@ -190,6 +190,8 @@ export function fleetgraphEnv(overrides: Record<string, string | undefined>): Re
     GRAPHQL_RATE_LIMIT: "0",
     GRAPHQL_IP_RATE_LIMIT: "0",
     GRAPHQL_CONCURRENCY_PER_TOKEN: "0",
+    // Admission by how busy the event loop is would hold a saturating reader back by design.
+    GRAPHQL_MAX_CONCURRENT: "0",
     ...overrides,
   };
   // An override set to undefined leaves the variable out: the service's own default applies.

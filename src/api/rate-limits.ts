@@ -72,7 +72,7 @@ export interface CallerLimits {
   /** Waits for one of the caller's turns (as over HTTP): the release to call when the operation ends, or the error to answer with. */
   enter(viewer: Viewer): Promise<(() => void) | GraphQLError>;
   /** Operations allowed to run at once now (fewer while the process is busy), running and waiting: for the metrics. */
-  admission(): { limit: number; running: number; waiting: number } | undefined;
+  admission(): { limit: number; pauseMs: number; running: number; waiting: number } | undefined;
   stop(): void;
 }
 

@@ -10,7 +10,7 @@ export interface MetricsSources {
   /** pg's pools by name (src/db/pools.ts): connections open, idle, and callers waiting for one (none before the database is connected). */
   databasePools(): Record<string, { total: number; idle: number; waiting: number }>;
   /** GraphQL operations allowed to run at once now, running, and waiting for admission (undefined: no bound). */
-  graphqlAdmission(): { limit: number; running: number; waiting: number } | undefined;
+  graphqlAdmission(): { limit: number; pauseMs: number; running: number; waiting: number } | undefined;
   /** Open WebSocket connections and the subscriptions open on them. */
   live(): { sockets: number; subscriptions: number };
 }
@@ -122,7 +122,15 @@ export class Metrics {
       collect() {
         const admission = sources.graphqlAdmission();
         if (!admission) return;
-        for (const [state, value] of Object.entries(admission)) this.set({ state }, value);
+        for (const state of ["limit", "running", "waiting"] as const) this.set({ state }, admission[state]);
+      },
+    });
+    new Gauge({
+      name: "fleetgraph_graphql_admission_pause_seconds",
+      help: "Least time between two GraphQL operations' starts: above 0 while the event loop stays busy with one operation at a time",
+      registers,
+      collect() {
+        this.set((sources.graphqlAdmission()?.pauseMs ?? 0) / 1000);
       },
     });
     new Gauge({

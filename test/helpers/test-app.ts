@@ -46,6 +46,7 @@ export async function startTestApp(env: Record<string, string | undefined> = {},
     GRAPHQL_RATE_LIMIT: "0",
     GRAPHQL_IP_RATE_LIMIT: "0",
     GRAPHQL_CONCURRENCY_PER_TOKEN: "0",
+    GRAPHQL_MAX_CONCURRENT: "0",
     // An embedded test database is a PGlite socket: one connection, as the app's embedded default.
     DATABASE_POOL_SIZE: database.embedded ? "1" : undefined,
     ...env,

@@ -88,8 +88,13 @@ const codesOf = (answers: Array<GraphQLResponse<unknown>>) => new Set(answers.fl
 
 describe("ingestion under the most expensive reads", () => {
   it("answers every delivery 200 while a user who owns nothing and an admin flood the most expensive queries the limits accept", async () => {
-    // Production's limits (rate, turns per token); a short apply deadline, so that any wait for the database shows.
-    const t = await startTestApp({ GRAPHQL_RATE_LIMIT: undefined, GRAPHQL_CONCURRENCY_PER_TOKEN: undefined, WEBHOOK_APPLY_TIMEOUT_MS: "3000" });
+    // Production's limits (rate, turns per token, admission); a short apply deadline, so that any wait for the database shows.
+    const t = await startTestApp({
+      GRAPHQL_RATE_LIMIT: undefined,
+      GRAPHQL_CONCURRENCY_PER_TOKEN: undefined,
+      GRAPHQL_MAX_CONCURRENT: undefined,
+      WEBHOOK_APPLY_TIMEOUT_MS: "3000",
+    });
     for (let v = 0; v < 33; v++) expect((await postDelivery(t.url, fleetDelivery(v, 5))).status).toBe(200);
 
     const nobody = await signToken({ sub: `user-nobody-${randomUUID()}` });
@@ -139,11 +144,11 @@ describe("ingestion's own connections", () => {
 });
 
 describe("readers slowed, never ingestion, while the process is busy", () => {
-  /** The `fleetgraph_graphql_operations` gauge of one state, from /metrics. */
-  async function admission(t: TestApp, state: "limit" | "running" | "waiting"): Promise<number> {
+  /** The `fleetgraph_graphql_operations` gauge of one state (or the admission pause, in seconds), from /metrics. */
+  async function admission(t: TestApp, state: "limit" | "running" | "waiting" | "pause"): Promise<number> {
     const text = await (await fetch(`${t.url}/metrics`)).text();
-    const match = new RegExp(`^fleetgraph_graphql_operations\\{state="${state}"\\} (\\S+)$`, "m").exec(text);
-    return Number(match?.[1]);
+    const line = state === "pause" ? "fleetgraph_graphql_admission_pause_seconds" : `fleetgraph_graphql_operations\\{state="${state}"\\}`;
+    return Number(new RegExp(`^${line} (\\S+)$`, "m").exec(text)?.[1]);
   }
   const until = async (check: () => Promise<boolean>) => {
     for (let tries = 0; !(await check()); tries++) {
@@ -152,7 +157,7 @@ describe("readers slowed, never ingestion, while the process is busy", () => {
     }
   };
 
-  it("lets fewer GraphQL operations run at once while the event loop is busy, one at least, and more again once it is idle", async () => {
+  it("lets fewer GraphQL operations run at once while the event loop is busy, then spaces their starts, and lets more again once it is idle", async () => {
     const t = await startTestApp({ GRAPHQL_MAX_CONCURRENT: "8" });
     const token = await signToken({ role: "admin" });
     // Idle (start-up kept it busy a moment): as many as configured.
@@ -163,14 +168,14 @@ describe("readers slowed, never ingestion, while the process is busy", () => {
       while (Date.now() < end);
     }, 100);
     try {
-      await until(async () => (await admission(t, "limit")) === 1);
+      await until(async () => (await admission(t, "limit")) === 1 && (await admission(t, "pause")) > 0);
       // Slowed, not stopped; and deliveries do not wait for admission at all.
       expect((await gql(t.url, `{ vehicles { totalCount } }`, { token })).status).toBe(200);
       expect((await postDelivery(t.url, fleetDelivery(1, 1))).status).toBe(200);
     } finally {
       clearInterval(hog);
     }
-    await until(async () => (await admission(t, "limit")) === 8);
+    await until(async () => (await admission(t, "limit")) === 8 && (await admission(t, "pause")) === 0);
   }, 30_000);
 });
 
