@@ -28,6 +28,7 @@
  *   npm run bench:mixed                    # 200 vehicles, 50 users, 1,000 subscribers, 300/s, 2 × 20 s, 16 readers
  *   MIXED_RATE=300 MIXED_SECONDS=20 MIXED_READERS=16 npm run bench:mixed
  *   MIXED_VEHICLES=200 MIXED_USERS=50 MIXED_SUBSCRIBERS=1000 MIXED_HISTORY=30 npm run bench:mixed
+ *   MIXED_MAX_CONCURRENT=2 npm run bench:mixed   # the service's GRAPHQL_MAX_CONCURRENT (unset: its default)
  *   BENCH_SMOKE=1 npm run bench:mixed      # seconds, for CI: checks every delivery got an answer (within 60 s); appends nothing
  *
  * Goal: delivery p99 loaded at most 2x quiet, and no 503 while reads run. Scratch database and server
@@ -378,7 +379,8 @@ async function main(): Promise<void> {
     // The service's own per-token limits: the user who owns nothing keeps them (the attack was within the rate).
     GRAPHQL_RATE_LIMIT: undefined,
     GRAPHQL_CONCURRENCY_PER_TOKEN: undefined,
-    GRAPHQL_MAX_CONCURRENT: undefined,
+    // Admission by how busy the event loop is: the service's default unless the run names another.
+    GRAPHQL_MAX_CONCURRENT: process.env.MIXED_MAX_CONCURRENT,
     // Every socket counts, subscribers' and deliveries' (open loop: as many as are waiting).
     HTTP_MAX_CONNECTIONS: String(SUBSCRIBERS + 10_000),
   });
@@ -539,7 +541,9 @@ async function main(): Promise<void> {
     if (!loaded.readers || Object.keys(loaded.readers.outcomes).length === 0) throw new Error("loaded: no reader got an answer");
   }
 
-  const settings = `${VEHICLES} vehicles of ${USERS} users (${HISTORY} deliveries each seeded in ${seedSeconds} s), ${SUBSCRIBERS} subscribers, ${RATE} deliveries/s open loop, ${SECONDS} s a phase, ${READERS} readers`;
+  const settings = `${VEHICLES} vehicles of ${USERS} users (${HISTORY} deliveries each seeded in ${seedSeconds} s), ${SUBSCRIBERS} subscribers, ${RATE} deliveries/s open loop, ${SECONDS} s a phase, ${READERS} readers${
+    process.env.MIXED_MAX_CONCURRENT === undefined ? "" : `, GRAPHQL_MAX_CONCURRENT=${process.env.MIXED_MAX_CONCURRENT}`
+  }`;
   report("mixed", settings, [
     {
       measured: "fleetgraph, deliveries while subscribers listen (quiet)",
