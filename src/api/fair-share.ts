@@ -36,5 +36,5 @@ export class FairShare {
   }
 }
 
-/** Operations that may wait, for each one a caller may run. */
+/** Operations that may wait, for each one a caller may run (the refusal's message says "eight times"). */
 const WAITING_FACTOR = 8;

@@ -99,7 +99,7 @@ export function callerLimits(limits: GraphQLRateLimits): CallerLimits {
     };
   };
   const tooMany = () =>
-    `too many operations at once: at most ${limits.concurrentPerToken} of one token run together and as many again wait; retry in a moment`;
+    `too many operations at once: at most ${limits.concurrentPerToken} of one token run together and eight times as many wait; retry in a moment`;
 
   const concurrency: Middleware = async (req, res, next) => {
     const release = await enterBoth(tokenKeyOf(verifiedViewerOf(req)));
