@@ -143,3 +143,14 @@ export function connectLive(wsUrl: string, options: LiveClientOptions): LiveClie
   };
   return live;
 }
+
+/** Resolves with what happened first: the socket closed, or `ms` passed with it still open. */
+export async function closedWithin<T>(closed: Promise<T>, ms: number): Promise<T | "still open"> {
+  let timer: NodeJS.Timeout | undefined;
+  const stillOpen = new Promise<"still open">((resolve) => (timer = setTimeout(() => resolve("still open"), ms)));
+  try {
+    return await Promise.race([closed, stillOpen]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
 import { postDelivery, vehicleState, type SignalSpec } from "../../helpers/smartcar";
 import { startTestApp, type TestApp } from "../../helpers/test-app";
-import { connectLive, signToken } from "../../helpers/ws-client";
+import { closedWithin, connectLive, signToken } from "../../helpers/ws-client";
 
 const T0 = Date.parse("2026-11-01T10:00:00Z");
 /** Changes a subscription queues before the server counts as behind (the hub's default). */
@@ -22,17 +22,6 @@ async function scrape(url: string): Promise<string> {
   const response = await fetch(`${url}/metrics`);
   expect(response.status).toBe(200);
   return response.text();
-}
-
-/** Resolves with what happened first: the socket closed, or `ms` passed with it still open. */
-async function closedWithin<T>(closed: Promise<T>, ms: number): Promise<T | "still open"> {
-  let timer: NodeJS.Timeout | undefined;
-  const stillOpen = new Promise<"still open">((resolve) => (timer = setTimeout(() => resolve("still open"), ms)));
-  try {
-    return await Promise.race([closed, stillOpen]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { gql } from "../../helpers/graphql";
 import { postDelivery, vehicleState } from "../../helpers/smartcar";
 import { startTcpProxy } from "../../helpers/tcp-proxy";
 import { startTestApp, testDatabase, TEST_JWT_SECRET, type TestApp } from "../../helpers/test-app";
-import { connectLive, signToken, type LiveClient } from "../../helpers/ws-client";
+import { closedWithin, connectLive, signToken, type LiveClient } from "../../helpers/ws-client";
 
 const SOC = "tractionbattery-stateofcharge";
 const SIGNAL_UPDATED = `subscription ($vehicleId: ID, $since: DateTime) {
@@ -35,17 +35,6 @@ function rawSocket(wsUrl: string): { socket: WebSocket; opened: Promise<void>; c
   );
   rawSockets.push(socket);
   return { socket, opened, closed };
-}
-
-/** Resolves with what happened first: the socket closed, or `ms` passed with it still open. */
-async function closedWithin(closed: Promise<{ code: number; reason: string }>, ms: number) {
-  let timer: NodeJS.Timeout | undefined;
-  const stillOpen = new Promise<"still open">((resolve) => (timer = setTimeout(() => resolve("still open"), ms)));
-  try {
-    return await Promise.race([closed, stillOpen]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 describe("subscription limits", () => {
