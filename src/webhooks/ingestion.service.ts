@@ -118,15 +118,21 @@ export class IngestionService {
     return error instanceof ServiceUnavailable || isDatabaseUnavailable(error);
   }
 
-  /** A correctly signed body that is not a usable delivery: kept raw with the reason, for an operator. */
-  async reject(rawBody: Buffer, reason: string, json: unknown): Promise<void> {
+  /**
+   * A correctly signed body that is not a usable delivery (on arrival, or drained from the spool after an
+   * upgrade): kept raw with the reason, for an operator. Returns the labels it is filed under.
+   */
+  async reject(rawBody: Buffer, reason: string, json: unknown): Promise<RejectionLabels> {
     const ds = this.dataSource();
     if (!ds) throw new ServiceUnavailable("database not connected, retry later");
-    const { eventId, eventType } = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
-    await ds.query(
-      `INSERT INTO webhook_rejections (event_id, event_type, reason, raw_body) VALUES ($1, $2, $3, $4)`,
-      [typeof eventId === "string" ? eventId : null, typeof eventType === "string" ? eventType : null, reason, rawBody],
-    );
+    const labels = rejectionLabels(json);
+    await ds.query(`INSERT INTO webhook_rejections (event_id, event_type, reason, raw_body) VALUES ($1, $2, $3, $4)`, [
+      labels.eventId ?? null,
+      labels.eventType ?? null,
+      reason,
+      rawBody,
+    ]);
+    return labels;
   }
 
   private async transaction(ds: DataSource, batch: readonly IncomingDelivery[]): Promise<DeliveryOutcome[]> {
@@ -165,4 +171,19 @@ export class IngestionService {
     if (spooling) logger.warn({ depth: spool.depth }, "database unreachable: spooling deliveries to SPOOL_DIR");
     else logger.info({ depth: spool.depth }, "database answers again: applying deliveries directly, draining the spool");
   }
+}
+
+export interface RejectionLabels {
+  readonly eventId?: string;
+  readonly eventType?: string;
+}
+
+/**
+ * The eventId and eventType a rejection is filed under, as text PostgreSQL can store: they may be the
+ * very reason for the rejection (a NUL, an unpaired surrogate), and the raw body keeps them exactly.
+ */
+function rejectionLabels(json: unknown): RejectionLabels {
+  const { eventId, eventType } = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
+  const label = (value: unknown) => (typeof value === "string" ? value.replaceAll("\u0000", "\ufffd").replace(/\p{Cs}/gu, "\ufffd").slice(0, 1000) : undefined);
+  return { eventId: label(eventId), eventType: label(eventType) };
 }

@@ -8,8 +8,8 @@ import type { SpooledDelivery } from "./spool-record";
 export interface DrainTarget {
   /** The database apply alone (idempotent by eventId); throws when the database is unreachable. */
   applyNow(batch: readonly IncomingDelivery[]): Promise<unknown>;
-  /** Keeps the raw body with the reason (webhook_rejections). */
-  reject(rawBody: Buffer, reason: string, json: unknown): Promise<void>;
+  /** Keeps the raw body with the reason (webhook_rejections), under labels PostgreSQL can store. */
+  reject(rawBody: Buffer, reason: string, json: unknown): Promise<unknown>;
   isUnreachable(error: unknown): boolean;
 }
 

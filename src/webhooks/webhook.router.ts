@@ -76,8 +76,7 @@ class WebhookReceiver {
       if (!signed) throw invalidSignature();
       if (!(error instanceof UnprocessableEntity)) throw error;
       // Signed by Smartcar but not a shape we know: keep it so nothing is lost, then tell why.
-      const labels = rejectionLabels(json);
-      await ingestion.reject(rawBody, error.message, labels);
+      const labels = await ingestion.reject(rawBody, error.message, json);
       metrics?.delivery(labels.eventType, "rejected");
       log.warn({ reason: error.message, outcome: "rejected" }, "webhook delivery rejected and kept raw");
       throw error;
@@ -175,16 +174,6 @@ export function webhookFastPath(options: WebhookRouterOptions): FastPath {
     }
     sendJson(res, status, body, headers);
   }
-}
-
-/**
- * The eventId and eventType a rejection is filed under, as text PostgreSQL can store: they may be the
- * very reason for the rejection (a NUL, an unpaired surrogate), and the raw body keeps them exactly.
- */
-function rejectionLabels(json: unknown): { eventId?: string; eventType?: string } {
-  const { eventId, eventType } = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
-  const label = (value: unknown) => (typeof value === "string" ? value.replaceAll("\u0000", "\ufffd").replace(/\p{Cs}/gu, "\ufffd").slice(0, 1000) : undefined);
-  return { eventId: label(eventId), eventType: label(eventType) };
 }
 
 function bodyOf(req: Request): Buffer {

@@ -208,6 +208,31 @@ describe("the spool (SPOOL_DIR)", () => {
     }
   });
 
+  it("keeps a spooled body whose eventId or eventType PostgreSQL cannot store as a rejection, and drains on past it", async () => {
+    const dir = spoolDir();
+    const record = (raw: string) => encodeRecord({ receivedAt: new Date(), rawBody: Buffer.from(raw) });
+    // Bodies a newer version refuses, filed under labels that must be made storable (as over HTTP).
+    const withNul = `{"eventId":"nul-\\u0000-${randomUUID()}","eventType":"VEHICLE_STATE","data":"not an object"}`;
+    const withSurrogate = `{"eventId":"${randomUUID()}","eventType":"VEHICLE_\\ud800STATE","data":"not an object"}`;
+    const good = vehicleState({ vehicleId: randomUUID(), signals: [odometer(1)] });
+    fs.writeFileSync(path.join(dir, "deliveries.spool"), Buffer.concat([record(withNul), record(withSurrogate), record(JSON.stringify(good))]));
+
+    const t = await startSpoolingApp({ SPOOL_DIR: dir });
+    await drained(t.url);
+    expect((await stored([good.eventId as string])).readings.get(good.eventId as string)).toBe(1);
+    const client = new Client({ connectionString: (await testDatabase()).url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT event_id, event_type, raw_body FROM webhook_rejections ORDER BY id DESC LIMIT 2`);
+      // The raw bodies exactly as spooled; their labels with U+FFFD where PostgreSQL could not hold a character.
+      expect(rows.map((row: { raw_body: Buffer }) => row.raw_body.toString()).sort()).toEqual([withNul, withSurrogate].sort());
+      expect(rows.map((row: { event_id: string }) => row.event_id).find((id: string) => id.startsWith("nul-"))).toMatch(/^nul-\ufffd-/);
+      expect(rows.map((row: { event_type: string }) => row.event_type)).toContain("VEHICLE_\ufffdSTATE");
+    } finally {
+      await client.end();
+    }
+  });
+
   it("answers 503, not 202, when the spool cannot be written (a full disk)", async () => {
     if (!fs.existsSync("/dev/full")) return; // Linux only: writing to /dev/full always fails with ENOSPC
     const dir = spoolDir();
