@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { ErrorCode } from "../error-codes";
 import { AppError } from "../errors";
 import { graphqlErrorOf } from "../graphql/errors";
 import type { Middleware } from "../http/middleware";
@@ -40,6 +41,6 @@ export function verifiedViewerOf(req: IncomingMessage): Viewer | undefined {
 export function viewerOf(req: IncomingMessage): Viewer {
   const authentication = authentications.get(req);
   if (authentication?.viewer) return authentication.viewer;
-  const refused = authentication?.refused ?? new AppError(401, "UNAUTHENTICATED", "missing or invalid credentials");
+  const refused = authentication?.refused ?? new AppError(401, ErrorCode.UNAUTHENTICATED, "missing or invalid credentials");
   throw graphqlErrorOf(refused);
 }

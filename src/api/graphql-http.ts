@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { HeaderMap, type ApolloServer } from "@apollo/server";
 import express from "express";
 import type { TokenVerifier, Viewer } from "../auth/viewer";
+import { ErrorCode } from "../error-codes";
 import { BadRequest } from "../errors";
 import type { Context } from "../graphql/context";
 import { documentLimits } from "../graphql/document-limits";
@@ -64,7 +65,7 @@ const readJson: Middleware = async (req: ParsedRequest, _res, next) => {
     } catch {
       body = undefined;
     }
-    if (body === null || typeof body !== "object") throw new BadRequest("request body is not valid JSON", "MALFORMED_JSON");
+    if (body === null || typeof body !== "object") throw new BadRequest("request body is not valid JSON", ErrorCode.MALFORMED_JSON);
   }
   req.body = body;
   next();

@@ -2,8 +2,9 @@ import type { IncomingMessage } from "node:http";
 import { ipKeyGenerator, MemoryStore, rateLimit } from "express-rate-limit";
 import type { GraphQLError } from "graphql";
 import type { Viewer } from "../auth/viewer";
+import { ErrorCode } from "../error-codes";
 import { AppError } from "../errors";
-import { graphqlErrorOf } from "../graphql/errors";
+import { graphqlErrorBody, graphqlErrorOf } from "../graphql/errors";
 import { sendJson } from "../http/fast-path";
 import type { Middleware } from "../http/middleware";
 import { verifiedViewerOf } from "./authenticate";
@@ -21,9 +22,6 @@ export interface GraphQLRateLimits {
   /** Operations of every caller running at once while the process has time to spare (fewer while it is busy: BusyGate); 0: no bound. */
   readonly concurrent: number;
 }
-
-/** What the limits say to an operation that must not run now. */
-export const RATE_LIMITED = "RATE_LIMITED";
 
 const WINDOW_MS = 60_000;
 
@@ -55,7 +53,7 @@ function limiter(limit: number, what: string, keyOf: (req: IncomingMessage) => s
     keyGenerator: (req) => keyOf(req) ?? "",
     skip: (req) => keyOf(req) === undefined,
     // The contract's GraphQL error shape; Retry-After is set by the limiter before this runs.
-    handler: (_req, res) => sendJson(res, 429, { errors: [{ message: limitedMessage(limit, what), extensions: { code: RATE_LIMITED } }] }),
+    handler: (_req, res) => sendJson(res, 429, graphqlErrorBody({ code: ErrorCode.RATE_LIMITED, message: limitedMessage(limit, what) })),
   });
   // With our own key and answer the limiter reads only headers and the socket and sets headers: it runs on
   // node:http's request and response as well as express's (the GraphQL fast path has no express objects).
@@ -105,7 +103,7 @@ export function callerLimits(limits: GraphQLRateLimits): CallerLimits {
     const release = await enterBoth(tokenKeyOf(verifiedViewerOf(req)));
     if (release === null) {
       res.setHeader("Retry-After", "1");
-      sendJson(res, 429, { errors: [{ message: tooMany(), extensions: { code: RATE_LIMITED } }] });
+      sendJson(res, 429, graphqlErrorBody({ code: ErrorCode.RATE_LIMITED, message: tooMany() }));
       return;
     }
     res.once("close", release);
@@ -121,7 +119,7 @@ export function callerLimits(limits: GraphQLRateLimits): CallerLimits {
     if (!limit || key === undefined) return undefined;
     const hits = counted.then(() => limit.store.increment(key)).then(({ totalHits }) => totalHits);
     counted = hits.catch(() => undefined);
-    return (await hits) > count ? graphqlErrorOf(new AppError(429, RATE_LIMITED, limitedMessage(count, what))) : undefined;
+    return (await hits) > count ? graphqlErrorOf(new AppError(429, ErrorCode.RATE_LIMITED, limitedMessage(count, what))) : undefined;
   };
 
   return {
@@ -135,7 +133,7 @@ export function callerLimits(limits: GraphQLRateLimits): CallerLimits {
       );
     },
     async enter(viewer) {
-      return (await enterBoth(tokenKeyOf(viewer))) ?? graphqlErrorOf(new AppError(429, RATE_LIMITED, tooMany()));
+      return (await enterBoth(tokenKeyOf(viewer))) ?? graphqlErrorOf(new AppError(429, ErrorCode.RATE_LIMITED, tooMany()));
     },
     admission: () => gate?.state,
     stop: () => gate?.stop(),

@@ -3,6 +3,7 @@ import { LRUCache } from "lru-cache";
 import type { DataSource } from "typeorm";
 import type { Viewer } from "../auth/viewer";
 import { withDeadline } from "../deadline";
+import { ErrorCode } from "../error-codes";
 import { AppError } from "../errors";
 import { graphqlErrorOf } from "../graphql/errors";
 import type { BusMessage, ChangeBus } from "./change";
@@ -156,7 +157,7 @@ export interface LiveInput {
 export function liveInputOf(context: unknown): LiveInput {
   const input = context as Partial<LiveInput> | undefined;
   if (!input?.live || !input.viewer) {
-    throw graphqlErrorOf(new AppError(400, "OPERATION_NOT_SUPPORTED", "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql"));
+    throw graphqlErrorOf(new AppError(400, ErrorCode.OPERATION_NOT_SUPPORTED, "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql"));
   }
   return { viewer: input.viewer, live: input.live };
 }

@@ -1,3 +1,4 @@
+import { ErrorCode } from "../error-codes";
 import { AppError } from "../errors";
 import { subjectOf, type BusMessage, type Change } from "./change";
 
@@ -48,7 +49,7 @@ export class ReplayTooLong extends AppError {
   constructor(limit: number, since: Date) {
     super(
       400,
-      "REPLAY_TOO_LONG",
+      ErrorCode.REPLAY_TOO_LONG,
       `more than ${limit} changes since ${since.toISOString()}: the first ${limit} were sent; subscribe again with since ` +
         "set to the time of the last change you handled, or query the history instead",
     );
@@ -57,7 +58,7 @@ export class ReplayTooLong extends AppError {
 
 export class SlowConsumer extends AppError {
   constructor(limit: number) {
-    super(503, "CLIENT_TOO_SLOW", `more than ${limit} changes waiting: the client does not keep up`);
+    super(503, ErrorCode.CLIENT_TOO_SLOW, `more than ${limit} changes waiting: the client does not keep up`);
   }
 }
 

@@ -1,4 +1,5 @@
-import { graphqlErrorOf } from "./errors";
+import { graphqlErrorBody, graphqlErrorOf } from "./errors";
+import { ErrorCode } from "../error-codes";
 import { AppError } from "../errors";
 import type { IncomingMessage } from "node:http";
 import { GraphQLError, Lexer, Source, TokenKind } from "graphql";
@@ -20,8 +21,8 @@ export const MAX_NESTING = 64;
 const OPENING = new Set<string>([TokenKind.BRACE_L, TokenKind.PAREN_L, TokenKind.BRACKET_L]);
 const CLOSING = new Set<string>([TokenKind.BRACE_R, TokenKind.PAREN_R, TokenKind.BRACKET_R]);
 
-function tooLarge(message: string, code: string): GraphQLError {
-  return graphqlErrorOf(new AppError(400, code, message));
+function tooLarge(message: string, code: ErrorCode): AppError {
+  return new AppError(400, code, message);
 }
 
 /**
@@ -29,14 +30,20 @@ function tooLarge(message: string, code: string): GraphQLError {
  * Returns the error to answer with, or undefined; syntax errors are left to the parser to report.
  */
 export function checkDocumentSource(source: string): GraphQLError | undefined {
+  const refused = documentRefusal(source);
+  return refused && graphqlErrorOf(refused);
+}
+
+/** The check itself, its refusal as one of our errors: HTTP answers it before Apollo sees the request. */
+function documentRefusal(source: string): AppError | undefined {
   const lexer = new Lexer(new Source(source));
   let tokens = 0;
   let nesting = 0;
   try {
     for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
-      if (++tokens > MAX_TOKENS) return tooLarge(`the document has more than ${MAX_TOKENS} tokens`, "QUERY_TOO_LARGE");
+      if (++tokens > MAX_TOKENS) return tooLarge(`the document has more than ${MAX_TOKENS} tokens`, ErrorCode.QUERY_TOO_LARGE);
       if (OPENING.has(token.kind) && ++nesting > MAX_NESTING) {
-        return tooLarge(`the document nests braces, parentheses or brackets more than ${MAX_NESTING} deep`, "QUERY_TOO_DEEP");
+        return tooLarge(`the document nests braces, parentheses or brackets more than ${MAX_NESTING} deep`, ErrorCode.QUERY_TOO_DEEP);
       }
       if (CLOSING.has(token.kind)) nesting--;
     }
@@ -57,9 +64,9 @@ const KEPT_DOCUMENT_LENGTH = 10_000;
 /** For GraphQL over HTTP: refuses a too large document (POST body or GET `query`) with 400 before it is parsed. */
 export function documentLimits(): Middleware {
   const passed = new LRUCache<string, true>({ max: PASSED_DOCUMENTS });
-  const check = (query: string): GraphQLError | undefined => {
+  const check = (query: string): AppError | undefined => {
     if (passed.has(query)) return undefined;
-    const error = checkDocumentSource(query);
+    const error = documentRefusal(query);
     if (!error && query.length <= KEPT_DOCUMENT_LENGTH) passed.set(query, true);
     return error;
   };
@@ -67,7 +74,7 @@ export function documentLimits(): Middleware {
     const query = documentOf(req);
     const error = typeof query === "string" ? check(query) : undefined;
     if (!error) return next();
-    sendJson(res, 400, { errors: [{ message: error.message, extensions: { code: error.extensions.code } }] });
+    sendJson(res, error.status, graphqlErrorBody(error));
   };
 }
 

@@ -1,9 +1,10 @@
 import { GraphQLError } from "graphql";
+import { ErrorCode } from "../error-codes";
 import type { AppError } from "../errors";
 
 /** A client sent an argument we cannot use (bad cursor, interval, range): HTTP 200 with BAD_USER_INPUT. */
 export function badUserInput(message: string, argument?: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "BAD_USER_INPUT", ...(argument ? { argument } : {}) } });
+  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...(argument ? { argument } : {}) } });
 }
 
 /**
@@ -18,4 +19,14 @@ export function graphqlErrorOf(error: AppError, details: Record<string, unknown>
 
 function headersOf(error: AppError): Map<string, string> {
   return new Map(Object.entries(error.headers));
+}
+
+/** GraphQL's error body, `{"errors":[{"message","extensions":{"code"}}]}`: for an answer given before Apollo sees the request. */
+export interface GraphQLErrorBody {
+  readonly errors: readonly { readonly message: string; readonly extensions: { readonly code: ErrorCode } }[];
+}
+
+/** The one way to write an error as GraphQL's body without Apollo (which writes its own). */
+export function graphqlErrorBody({ code, message }: { readonly code: ErrorCode; readonly message: string }): GraphQLErrorBody {
+  return { errors: [{ message, extensions: { code } }] };
 }

@@ -4,6 +4,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import type { ValidationError } from "class-validator";
 import { ArgumentValidationError } from "type-graphql";
 import { isDatabaseUnavailable, isStatementTimeout } from "../db/pg-errors";
+import { ErrorCode } from "../error-codes";
 import { AppError, ServiceUnavailable } from "../errors";
 import type { Logger } from "../logger";
 
@@ -24,13 +25,13 @@ export function createFormatError(logger: Logger): (formatted: GraphQLFormattedE
     }
     if (original instanceof ArgumentValidationError) {
       const { message, argument } = describeInvalidArgument(original);
-      return { message, ...where, extensions: { code: "BAD_USER_INPUT", argument } };
+      return { message, ...where, extensions: { code: ErrorCode.BAD_USER_INPUT, argument } };
     }
     if (isStatementTimeout(original)) {
       // The caller's own query, not an outage: the same query would be cancelled again.
       logger.warn({ path: formatted.path }, "GraphQL: statement cancelled at GRAPHQL_STATEMENT_TIMEOUT_MS");
       const message = "the query took longer than the server allows and was cancelled: ask for less (smaller pages, fewer conditions, shorter ranges)";
-      return { message, ...where, extensions: { code: "QUERY_TIMEOUT" } };
+      return { message, ...where, extensions: { code: ErrorCode.QUERY_TIMEOUT } };
     }
     if (isDatabaseUnavailable(original)) {
       logger.warn({ err: original, path: formatted.path }, "GraphQL: database unavailable");
@@ -43,7 +44,7 @@ export function createFormatError(logger: Logger): (formatted: GraphQLFormattedE
       return { ...formatted, extensions };
     }
     logger.error({ err: original, path: formatted.path }, "GraphQL: internal error");
-    return { message: "Internal server error", ...where, extensions: { code: "INTERNAL_SERVER_ERROR" } };
+    return { message: "Internal server error", ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
   };
 }
 

@@ -1,4 +1,5 @@
 import { graphqlErrorOf } from "./errors";
+import { ErrorCode } from "../error-codes";
 import { AppError } from "../errors";
 import {
   getArgumentValues,
@@ -257,13 +258,13 @@ function watchReads(values: Record<string, unknown>): { values: Record<string, u
   };
 }
 
-function limitError(message: string, code: string, extensions: Record<string, number>): GraphQLError {
+function limitError(message: string, code: ErrorCode, extensions: Record<string, number>): GraphQLError {
   // 400 like other request errors: nothing was executed.
   return graphqlErrorOf(new AppError(400, code, message), extensions);
 }
 
 function badInput(message: string): GraphQLError {
-  return graphqlErrorOf(new AppError(400, "BAD_USER_INPUT", message));
+  return graphqlErrorOf(new AppError(400, ErrorCode.BAD_USER_INPUT, message));
 }
 
 /**
@@ -282,7 +283,7 @@ export function checkOperationLimits(
   let depth = depths.get(operation);
   if (depth === undefined) depths.set(operation, (depth = operationDepth(document, operation)));
   if (depth > MAX_DEPTH) {
-    return limitError(`query is ${depth} levels deep; at most ${MAX_DEPTH} are allowed`, "QUERY_TOO_DEEP", { depth, maxDepth: MAX_DEPTH });
+    return limitError(`query is ${depth} levels deep; at most ${MAX_DEPTH} are allowed`, ErrorCode.QUERY_TOO_DEEP, { depth, maxDepth: MAX_DEPTH });
   }
   let measured = constantCosts.get(operation);
   if (measured === undefined) {
@@ -303,11 +304,11 @@ export function checkOperationLimits(
   const { cost, conditions } = measured;
   if (conditions > MAX_CONDITIONS) {
     const message = `query holds ${conditions} filter conditions (each list item and alias counted); at most ${MAX_CONDITIONS} are allowed in one operation`;
-    return limitError(message, "QUERY_TOO_COMPLEX", { conditions, maxConditions: MAX_CONDITIONS });
+    return limitError(message, ErrorCode.QUERY_TOO_COMPLEX, { conditions, maxConditions: MAX_CONDITIONS });
   }
   if (cost > MAX_COST) {
     const shown = cost >= COST_CEILING ? `over ${COST_CEILING}` : String(cost);
-    return limitError(`query cost is estimated at ${shown}; at most ${MAX_COST} is allowed (ask for smaller pages)`, "QUERY_TOO_COMPLEX", {
+    return limitError(`query cost is estimated at ${shown}; at most ${MAX_COST} is allowed (ask for smaller pages)`, ErrorCode.QUERY_TOO_COMPLEX, {
       cost,
       maxCost: MAX_COST,
     });
@@ -337,5 +338,5 @@ export function queryLimitsPlugin<C extends object>(): ApolloServerPlugin<C> {
 
 function operationNotSupported(): GraphQLError {
   const message = "subscriptions are served over WebSocket (graphql-ws, protocol graphql-transport-ws) at this same path, not over HTTP";
-  return graphqlErrorOf(new AppError(400, "OPERATION_NOT_SUPPORTED", message));
+  return graphqlErrorOf(new AppError(400, ErrorCode.OPERATION_NOT_SUPPORTED, message));
 }

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { isDatabaseUnavailable } from "../db/pg-errors";
+import { ErrorCode } from "../error-codes";
 import { AppError, BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType } from "../errors";
 import type { Logger } from "../logger";
 
@@ -9,7 +10,7 @@ function fromBodyParser(error: { type?: unknown; limit?: unknown }): AppError | 
     case "entity.too.large":
       return new PayloadTooLarge(Number(error.limit));
     case "entity.parse.failed":
-      return new BadRequest("request body is not valid JSON", "MALFORMED_JSON");
+      return new BadRequest("request body is not valid JSON", ErrorCode.MALFORMED_JSON);
     case "encoding.unsupported":
     case "charset.unsupported":
       return new UnsupportedMediaType("unsupported content encoding or charset");
@@ -31,7 +32,7 @@ function fromUnreadableBody(error: { status?: unknown; code?: unknown }): AppErr
     typeof error.code === "string" && error.code.startsWith("Z_")
       ? "request body does not decode as its Content-Encoding says"
       : "request body could not be read";
-  return new AppError(error.status, error.status === 400 ? "BAD_REQUEST" : "CLIENT_ERROR", message);
+  return new AppError(error.status, error.status === 400 ? ErrorCode.BAD_REQUEST : ErrorCode.CLIENT_ERROR, message);
 }
 
 /** After every route: an unknown path gets the contract's JSON error, not express's HTML page. */
@@ -39,11 +40,21 @@ export function notFound(): RequestHandler {
   return (req, _res, next) => next(new NotFound(`no route for ${req.method} ${req.path.slice(0, 200)}`));
 }
 
+/** The contract's error body of webhooks and every other REST route (GraphQL's is graphqlErrorBody). */
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly message: string };
+}
+
+/** The one way to write an error as `{"error":{"code","message"}}`. */
+export function errorBody({ code, message }: { readonly code: ErrorCode; readonly message: string }): ErrorBody {
+  return { error: { code, message } };
+}
+
 /** What an error is answered with: status, extra headers and the contract's JSON body. */
 export interface ErrorAnswer {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: { error: { code: string; message: string } };
+  readonly body: ErrorBody;
 }
 
 /**
@@ -61,11 +72,8 @@ export function errorAnswer(error: unknown, log: Logger, method: string | undefi
   } else if (known.status >= 500) {
     log.warn({ err: error, method, path }, known.message);
   }
-  return {
-    status: known?.status ?? 500,
-    headers: known?.headers ?? {},
-    body: { error: { code: known?.code ?? "INTERNAL_SERVER_ERROR", message: known?.message ?? "internal error" } },
-  };
+  const answered = known ?? new AppError(500, ErrorCode.INTERNAL_SERVER_ERROR, "internal error");
+  return { status: answered.status, headers: answered.headers, body: errorBody(answered) };
 }
 
 /** errorAnswer for express. */

@@ -1,5 +1,7 @@
 import { Router } from "express";
 import { withDeadline } from "../deadline";
+import { ErrorCode } from "../error-codes";
+import { errorBody } from "./error-middleware";
 import type { DataSource } from "typeorm";
 
 /**
@@ -20,7 +22,7 @@ export function healthRouter(dataSource: () => DataSource | undefined, details: 
       await withDeadline(ds.query("SELECT 1"), 2000, () => new Error("readiness check timed out"));
       res.json({ status: "ready", ...spooled });
     } catch {
-      res.status(503).json({ error: { code: "SERVICE_UNAVAILABLE", message: "database unavailable" }, ...spooled });
+      res.status(503).json({ ...errorBody({ code: ErrorCode.SERVICE_UNAVAILABLE, message: "database unavailable" }), ...spooled });
     }
   });
   return router;

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { Router } from "express";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { ErrorCode } from "../error-codes";
 import { Unauthenticated } from "../errors";
 
 /** What the service reads on each scrape: values it already keeps, so nothing is counted twice. */
@@ -211,7 +212,7 @@ export function metricsRouter(metrics: Metrics, token: string | undefined): Rout
   const router = Router();
   router.get("/metrics", async (req, res, next) => {
     if (token !== undefined && !bearerMatches(req.get("authorization"), token)) {
-      return next(new Unauthenticated("a valid METRICS_TOKEN bearer token is required", "UNAUTHENTICATED"));
+      return next(new Unauthenticated("a valid METRICS_TOKEN bearer token is required", ErrorCode.UNAUTHENTICATED));
     }
     const text = await metrics.registry.metrics();
     res.type(metrics.registry.contentType).send(text);

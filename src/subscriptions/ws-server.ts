@@ -21,6 +21,7 @@ import { useServer } from "graphql-ws/use/ws";
 import { LRUCache } from "lru-cache";
 import { WebSocketServer, type WebSocket } from "ws";
 import { scopeOf, type TokenVerifier, type Viewer } from "../auth/viewer";
+import { ErrorCode } from "../error-codes";
 import { AppError } from "../errors";
 import { createFormatError } from "../graphql/format-error";
 import { checkDocumentSource } from "../graphql/document-limits";
@@ -207,7 +208,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     if (!ids) subscriptionIds.set(socket, (ids = new Set()));
     if (ids.size >= maxSubscriptions) {
       const message = `a connection may have at most ${maxSubscriptions} subscriptions open: complete one, or subscribe with one operation to several things`;
-      return graphqlErrorOf(new AppError(429, "TOO_MANY_SUBSCRIPTIONS", message));
+      return graphqlErrorOf(new AppError(429, ErrorCode.TOO_MANY_SUBSCRIPTIONS, message));
     }
     ids.add(id);
     openSubscriptions++;
@@ -236,10 +237,10 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       const document = parse(query);
       // The same rules as Apollo's over HTTP: introspection too is refused exactly when it is there.
       const invalid = validate(options.schema, document, rules);
-      found = invalid.length > 0 ? { errors: invalid.map((error) => withCode(error, "GRAPHQL_VALIDATION_FAILED")) } : { document };
+      found = invalid.length > 0 ? { errors: invalid.map((error) => withCode(error, ErrorCode.GRAPHQL_VALIDATION_FAILED)) } : { document };
     } catch (error) {
       if (!(error instanceof GraphQLError)) throw error;
-      found = { errors: [withCode(error, "GRAPHQL_PARSE_FAILED")] };
+      found = { errors: [withCode(error, ErrorCode.GRAPHQL_PARSE_FAILED)] };
     }
     documents.set(query, found);
     return found;
@@ -281,7 +282,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         if ("errors" in parsed) return [...parsed.errors];
         const { document } = parsed;
         const operation = getOperationAST(document, payload.operationName);
-        if (!operation) return [new GraphQLError("Unable to identify operation", { extensions: { code: "OPERATION_RESOLUTION_FAILURE" } })];
+        if (!operation) return [new GraphQLError("Unable to identify operation", { extensions: { code: ErrorCode.OPERATION_RESOLUTION_FAILURE } })];
         const tooLarge = checkOperationLimits(options.schema, document, operation, payload.variables ?? undefined);
         if (tooLarge) return [tooLarge];
         if (operation.operation === "subscription") {
@@ -344,7 +345,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
 }
 
 /** The error with `extensions.code` set, as Apollo sets it for the same failure over HTTP. */
-function withCode(error: GraphQLError, code: string): GraphQLError {
+function withCode(error: GraphQLError, code: ErrorCode): GraphQLError {
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { ...error.extensions, code } });
 }
 

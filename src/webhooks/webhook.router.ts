@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { Router, type Request } from "express";
+import { ErrorCode } from "../error-codes";
 import { AppError, BadRequest, MethodNotAllowed, Unauthenticated, UnprocessableEntity, UnsupportedMediaType } from "../errors";
 import { errorAnswer } from "../http/error-middleware";
 import { fastRoute, isIdentity, readBody, sendJson, type FastPath } from "../http/fast-path";
@@ -49,7 +50,7 @@ class WebhookReceiver {
       return await this.checkAndApply(rawBody, signature, log, requestId);
     } catch (error) {
       // Every 401 is a signature failure: counted once here rather than at each of its causes.
-      if (error instanceof Unauthenticated && error.code === "INVALID_SIGNATURE") this.options.metrics?.signatureFailure();
+      if (error instanceof Unauthenticated && error.code === ErrorCode.INVALID_SIGNATURE) this.options.metrics?.signatureFailure();
       throw error;
     }
   }
@@ -66,7 +67,7 @@ class WebhookReceiver {
       json = JSON.parse(rawBody.toString("utf8"));
     } catch {
       // An unsigned body must not learn whether it parses.
-      throw signed ? new BadRequest("request body is not valid JSON", "MALFORMED_JSON") : invalidSignature();
+      throw signed ? new BadRequest("request body is not valid JSON", ErrorCode.MALFORMED_JSON) : invalidSignature();
     }
 
     let delivery: NormalizedDelivery;
@@ -86,7 +87,7 @@ class WebhookReceiver {
       // VERIFY may come unsigned; answering a plain challenge signs nothing a caller could reuse.
       if (!signed && !isPlainChallenge(delivery.challenge)) throw invalidSignature();
       if (managementTokens.length === 0) {
-        throw new AppError(503, "NOT_CONFIGURED", "cannot answer VERIFY: SMARTCAR_MANAGEMENT_TOKEN is not set");
+        throw new AppError(503, ErrorCode.NOT_CONFIGURED, "cannot answer VERIFY: SMARTCAR_MANAGEMENT_TOKEN is not set");
       }
       return { status: 200, body: answerChallenge(delivery.challenge, managementTokens[0]) };
     }
@@ -182,5 +183,5 @@ function bodyOf(req: Request): Buffer {
 }
 
 function invalidSignature(): Unauthenticated {
-  return new Unauthenticated("missing or invalid SC-Signature", "INVALID_SIGNATURE");
+  return new Unauthenticated("missing or invalid SC-Signature", ErrorCode.INVALID_SIGNATURE);
 }
