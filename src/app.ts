@@ -8,7 +8,7 @@ import type { GraphQLSchema } from "graphql";
 import type { DataSource } from "typeorm";
 import { TokenVerifier } from "./auth/viewer";
 import type { Config } from "./config";
-import { openPools, type Pools } from "./db/pools";
+import { openPools, type PoolSettings, type Pools } from "./db/pools";
 import { ENTITIES } from "./entities";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./db/embedded-postgres";
 import { afterCommit } from "./db/after-commit";
@@ -64,6 +64,32 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/**
+ * Connections in the pool of reads; PGlite is one session: its socket server interleaves concurrent
+ * connections' protocol messages (one's unnamed statement or portal replaces another's), so it gets
+ * exactly one, which every kind of work then shares.
+ */
+function readsPoolSize(config: Config): number {
+  return config.databasePoolSize ?? (config.databaseUrl === undefined ? 1 : 10);
+}
+
+/** The pools of `url` as the config sizes them (src/db/pools.ts). */
+function poolSettings(config: Config, url: string): PoolSettings {
+  const size = readsPoolSize(config);
+  return {
+    url,
+    entities: ENTITIES,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+    queryTimeoutMs: config.databaseQueryTimeoutMs,
+    namedStatements: config.databaseUrl !== undefined,
+    readsPoolSize: size,
+    ingestPoolSize: config.databaseIngestPoolSize,
+    primaryPoolSize: 2,
+    statementTimeoutMs: config.graphqlStatementTimeoutMs,
+    oneSession: size === 1,
+  };
+}
+
 /** The composition root: builds every part from the config; nothing happens until start(). */
 export function createApp(config: Config, options: AppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -85,9 +111,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   httpServer.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
   httpServer.maxConnections = config.httpMaxConnections;
   const tokens = new TokenVerifier(config.jwtSecret);
-  // PGlite is one session: its socket server interleaves concurrent connections' protocol messages
-  // (one's unnamed statement or portal replaces another's), so it gets exactly one connection.
-  const poolSize = config.databasePoolSize ?? (config.databaseUrl === undefined ? 1 : 10);
+  const poolSize = readsPoolSize(config);
   const oneSession = poolSize === 1;
   const limits = callerLimits({
     perToken: config.graphqlRateLimit,
@@ -154,19 +178,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     } else {
       logger.info({ database: describeDatabaseUrl(url) }, "database: PostgreSQL from DATABASE_URL");
     }
-    const settings = {
-      url,
-      entities: ENTITIES,
-      connectTimeoutMs: config.databaseConnectTimeoutMs,
-      queryTimeoutMs: config.databaseQueryTimeoutMs,
-      namedStatements: config.databaseUrl !== undefined,
-      readsPoolSize: poolSize,
-      ingestPoolSize: config.databaseIngestPoolSize,
-      primaryPoolSize: 2,
-      statementTimeoutMs: config.graphqlStatementTimeoutMs,
-      oneSession,
-    };
-    return openPools(settings, async (primary) => {
+    return openPools(poolSettings(config, url), async (primary) => {
       if (config.migrateOnStart) {
         const ran = await primary.runMigrations({ transaction: "each" });
         if (ran.length > 0) logger.info({ migrations: ran.map((m) => m.name) }, "migrations applied");
